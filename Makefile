@@ -1,0 +1,35 @@
+# AdmissionGate — the two set-up commands are `make run` and `make test`.
+SHELL := /bin/bash
+DOTNET ?= dotnet
+CONFIG ?= Debug
+GATE_PROJECT := src/AdmissionGate/AdmissionGate.csproj
+RESULTS := artifacts/test-results
+
+.PHONY: run test build deps format format-check clean
+
+## Run the gate locally over HTTPS on 127.0.0.1:8443 with the embedded default policy.
+run:
+	$(DOTNET) run --project $(GATE_PROJECT) -c $(CONFIG) -- serve $(ARGS)
+
+build:
+	$(DOTNET) build AdmissionGate.sln -c $(CONFIG)
+
+## Install what the tests need (apt + npm), then build and run every test.
+test: deps
+	@rm -rf $(RESULTS)
+	$(DOTNET) build AdmissionGate.sln -c $(CONFIG)
+	$(DOTNET) test AdmissionGate.sln -c $(CONFIG) --no-build --logger "trx" --results-directory $(RESULTS) $(TEST_ARGS); \
+	  status=$$?; scripts/test-summary.sh $(RESULTS); exit $$status
+
+deps:
+	@scripts/install-test-deps.sh
+
+format:
+	$(DOTNET) format AdmissionGate.sln
+
+format-check:
+	$(DOTNET) format AdmissionGate.sln --verify-no-changes
+
+clean:
+	rm -rf artifacts .state
+	$(DOTNET) clean AdmissionGate.sln

@@ -1,0 +1,3 @@
+using AdmissionGate.Cli;
+
+return await GateCli.RunAsync(args);
