@@ -1,0 +1,173 @@
+using System.Text.Json;
+using AdmissionGate.Workloads;
+
+namespace AdmissionGate.Admission;
+
+/// <summary>A parsed AdmissionReview: the request plus the JSON document its object elements live in.</summary>
+public sealed class AdmissionReviewEnvelope(JsonDocument document, string apiVersion, GateRequest request) : IDisposable
+{
+    /// <summary>The AdmissionReview apiVersion to answer with (v1, or v1beta1 for old API servers).</summary>
+    public string ApiVersion { get; } = apiVersion;
+
+    public GateRequest Request { get; } = request;
+
+    public void Dispose() => document.Dispose();
+}
+
+/// <summary>Why an AdmissionReview could not be read, and whether it can still be answered.</summary>
+/// <param name="Uid">The request uid if it was readable: then the answer is an AdmissionReview denial; otherwise an HTTP 400.</param>
+public sealed record AdmissionReviewError(string Message, string? Uid, string ApiVersion);
+
+/// <summary>Reads AdmissionReview v1 (and v1beta1) bodies exactly as kube-apiserver sends them.</summary>
+public static class AdmissionReviewReader
+{
+    public const string V1 = "admission.k8s.io/v1";
+    public const string V1Beta1 = "admission.k8s.io/v1beta1";
+
+    // Kubernetes objects are nowhere near this deep (managedFields reaches ~20); hostile nesting stops here.
+    private static readonly JsonDocumentOptions Options = new() { MaxDepth = 128, CommentHandling = JsonCommentHandling.Disallow };
+
+    public static bool TryRead(ReadOnlyMemory<byte> body, out AdmissionReviewEnvelope? envelope, out AdmissionReviewError? error)
+    {
+        envelope = null;
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, Options);
+        }
+        catch (JsonException ex)
+        {
+            error = new AdmissionReviewError($"the body is not valid JSON: {Describe(ex)}", null, V1);
+            return false;
+        }
+
+        var keep = false;
+        try
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                error = new AdmissionReviewError("the body is not an AdmissionReview: expected a JSON object", null, V1);
+                return false;
+            }
+
+            var apiVersion = OptionalString(root, "apiVersion");
+            if (!root.TryGetProperty("request", out var request) || request.ValueKind != JsonValueKind.Object)
+            {
+                error = new AdmissionReviewError("the body is not an AdmissionReview: \"request\" is missing", null, V1);
+                return false;
+            }
+
+            var uid = OptionalString(request, "uid");
+            if (string.IsNullOrEmpty(uid))
+            {
+                error = new AdmissionReviewError("the AdmissionReview has no request.uid, so it cannot be answered", null, V1);
+                return false;
+            }
+
+            var answerVersion = apiVersion == V1Beta1 ? V1Beta1 : V1;
+            if (apiVersion is not (V1 or V1Beta1))
+            {
+                error = new AdmissionReviewError($"unsupported AdmissionReview apiVersion \"{apiVersion}\"; expected {V1}", uid, V1);
+                return false;
+            }
+
+            if (OptionalString(root, "kind") is { } kind && kind != "AdmissionReview")
+            {
+                error = new AdmissionReviewError($"expected kind AdmissionReview, got \"{kind}\"", uid, answerVersion);
+                return false;
+            }
+
+            var operation = OptionalString(request, "operation") switch
+            {
+                "CREATE" => AdmissionOperation.Create,
+                "UPDATE" => AdmissionOperation.Update,
+                "DELETE" => AdmissionOperation.Delete,
+                "CONNECT" => AdmissionOperation.Connect,
+                var other => (AdmissionOperation?)null,
+            };
+            if (operation is null)
+            {
+                error = new AdmissionReviewError($"request.operation \"{OptionalString(request, "operation")}\" is not CREATE, UPDATE, DELETE or CONNECT", uid, answerVersion);
+                return false;
+            }
+
+            var group = string.Empty;
+            var kindName = string.Empty;
+            if (request.TryGetProperty("kind", out var gvk) && gvk.ValueKind == JsonValueKind.Object)
+            {
+                group = OptionalString(gvk, "group") ?? string.Empty;
+                kindName = OptionalString(gvk, "kind") ?? string.Empty;
+            }
+
+            if (kindName.Length == 0)
+            {
+                error = new AdmissionReviewError("request.kind.kind is missing", uid, answerVersion);
+                return false;
+            }
+
+            var subResource = OptionalString(request, "subResource");
+            var obj = Element(request, "object");
+            var ns = OptionalString(request, "namespace") ?? NamespaceOf(obj) ?? string.Empty;
+            var gateRequest = new GateRequest
+            {
+                Uid = uid,
+                Operation = operation.Value,
+                KindName = group.Length == 0 ? kindName : group + "/" + kindName,
+                // Sub-resources other than ephemeral containers (status, binding, ...) never change images.
+                Kind = subResource is null or "ephemeralcontainers" ? WorkloadReader.FindKind(group, kindName) : null,
+                Namespace = ns,
+                Name = OptionalString(request, "name") ?? MetadataString(obj, "name"),
+                GenerateName = MetadataString(obj, "generateName"),
+                SubResource = subResource,
+                DryRun = request.TryGetProperty("dryRun", out var dryRun) && dryRun.ValueKind == JsonValueKind.True,
+                UserName = request.TryGetProperty("userInfo", out var user) && user.ValueKind == JsonValueKind.Object ? OptionalString(user, "username") : null,
+                UserGroups = ReadGroups(request),
+                Object = obj,
+                OldObject = Element(request, "oldObject"),
+            };
+            envelope = new AdmissionReviewEnvelope(document, answerVersion, gateRequest);
+            error = null;
+            keep = true;
+            return true;
+        }
+        finally
+        {
+            if (!keep)
+            {
+                document.Dispose();
+            }
+        }
+    }
+
+    private static JsonElement Element(JsonElement parent, string name) =>
+        parent.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : default;
+
+    private static string? OptionalString(JsonElement parent, string name) =>
+        parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static string? MetadataString(JsonElement obj, string name) =>
+        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty("metadata", out var metadata) && metadata.ValueKind == JsonValueKind.Object
+            ? OptionalString(metadata, name)
+            : null;
+
+    private static string? NamespaceOf(JsonElement obj) => MetadataString(obj, "namespace");
+
+    private static string[] ReadGroups(JsonElement request)
+    {
+        if (!request.TryGetProperty("userInfo", out var user) || user.ValueKind != JsonValueKind.Object
+            || !user.TryGetProperty("groups", out var groups) || groups.ValueKind != JsonValueKind.Array)
+        {
+            return [];
+        }
+
+        return groups.EnumerateArray().Where(g => g.ValueKind == JsonValueKind.String).Select(g => g.GetString()!).ToArray();
+    }
+
+    private static string Describe(JsonException ex)
+    {
+        var message = ex.Message;
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message;
+    }
+}

@@ -1,0 +1,51 @@
+using AdmissionGate.Images;
+using AdmissionGate.Policy;
+using AdmissionGate.Workloads;
+
+namespace AdmissionGate.Checks;
+
+public enum FindingKind
+{
+    /// <summary>The image breaks a rule; what happens depends on the mode.</summary>
+    Violation,
+
+    /// <summary>Policy admits the image but wants the user told something (e.g. "dev only").</summary>
+    Advisory,
+}
+
+/// <summary>One rule's verdict on one container. Checks return findings; they never throw for a policy outcome.</summary>
+public sealed record Finding(
+    WorkloadContainer Container,
+    ImageReference? Image,
+    string Rule,
+    FindingKind Kind,
+    EnforcementMode Mode,
+    string Message,
+    string? Fix)
+{
+    /// <summary>The exception that waived this violation, if any.</summary>
+    public PolicyException? WaivedBy { get; init; }
+
+    /// <summary>On UPDATE, the image was already in the old object, so the violation is only warned about.</summary>
+    public bool UnchangedOnUpdate { get; init; }
+
+    /// <summary>What the finding finally does to the request.</summary>
+    public Effect Effect => Kind == FindingKind.Advisory || WaivedBy is not null
+        ? (Kind == FindingKind.Advisory ? Effect.Warn : Effect.Waived)
+        : Mode switch
+        {
+            EnforcementMode.Enforce when !UnchangedOnUpdate => Effect.Deny,
+            EnforcementMode.Audit => Effect.Audit,
+            _ => Effect.Warn,
+        };
+
+    public string ImageText => Image?.Normalized ?? Container.Image ?? "(none)";
+}
+
+public enum Effect
+{
+    Deny,
+    Warn,
+    Audit,
+    Waived,
+}

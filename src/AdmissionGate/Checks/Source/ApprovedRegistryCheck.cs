@@ -1,0 +1,54 @@
+using AdmissionGate.Policy;
+
+namespace AdmissionGate.Checks.Source;
+
+/// <summary>The image must come from a registry approved for the tier, and granted to the namespace if restricted.</summary>
+public sealed class ApprovedRegistryCheck : IImageCheck
+{
+    public ValueTask CheckAsync(ImageCheckContext context, ICollection<Finding> findings, CancellationToken cancellationToken)
+    {
+        var image = context.Image;
+        var tier = context.TierPolicy;
+        var approved = tier.FindApproved(image);
+        if (approved is null)
+        {
+            findings.Add(new Finding(context.Container, image, RuleNames.ApprovedRegistry, FindingKind.Violation,
+                tier.ModeForUnapproved(image),
+                $"{image.Normalized} is not from a registry approved for tier {tier.Tier.Name()}",
+                $"use an image from a registry approved for tier {tier.Tier.Name()}: {tier.ApprovedSummary}"));
+            return ValueTask.CompletedTask;
+        }
+
+        var grantsForImage = 0;
+        foreach (var grant in context.Policy.Grants)
+        {
+            if (!grant.Registry.Matches(image))
+            {
+                continue;
+            }
+
+            grantsForImage++;
+            if (NamespacePattern.AnyMatches(grant.Namespaces, context.Namespace.Name))
+            {
+                grantsForImage = -1;
+                break;
+            }
+        }
+
+        if (grantsForImage > 0)
+        {
+            var granted = string.Join(", ", context.Policy.Grants.Where(g => g.Registry.Matches(image)).SelectMany(g => g.Namespaces).Select(n => n.Text).Distinct());
+            findings.Add(new Finding(context.Container, image, RuleNames.RegistryGrant, FindingKind.Violation, tier.Mode,
+                $"{image.Normalized} is approved for tier {tier.Tier.Name()}, but its registry is granted only to namespaces {granted}, not {context.Namespace.Name}",
+                $"ask the platform team to grant {image.Registry} to namespace {context.Namespace.Name}, or use an image from another approved registry"));
+            return ValueTask.CompletedTask;
+        }
+
+        if (approved.Warning is not null)
+        {
+            findings.Add(new Finding(context.Container, image, RuleNames.ApprovedRegistry, FindingKind.Advisory, EnforcementMode.Warn, approved.Warning, null));
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,88 @@
+using System.Text;
+using AdmissionGate.Admission;
+using AdmissionGate.Checks;
+using AdmissionGate.Namespaces;
+using AdmissionGate.Policy;
+
+namespace AdmissionGate.Decisions;
+
+/// <summary>
+/// Words for a decision. A denial names the object, each container (and which list it is in), the normalised image,
+/// the rule, the tier and the fix, and lists every violation rather than the first.
+/// </summary>
+internal static class DecisionText
+{
+    // kube-apiserver may truncate longer warnings; a cut sentence is better than a dropped one.
+    private const int MaxWarningLength = 256;
+
+    public static string? Message(GateRequest request, NamespaceContext ns, CompiledPolicy policy, IReadOnlyList<Finding> denials, IReadOnlyList<Finding> findings)
+    {
+        var waived = findings.Where(f => f.Effect == Effect.Waived).ToList();
+        if (denials.Count == 0 && waived.Count == 0)
+        {
+            return null;
+        }
+
+        var text = new StringBuilder();
+        text.Append(request.DisplayName)
+            .Append(denials.Count > 0 ? " denied" : " admitted")
+            .Append($" by AdmissionGate policy \"{policy.Name}\" (tier {ns.Tier.Name()} from {ns.TierSource})");
+        text.Append(denials.Count > 0 ? ':' : " with exceptions:");
+        foreach (var finding in denials)
+        {
+            text.Append("\n- ").Append(finding.Container.Describe()).Append(": ").Append(finding.Message)
+                .Append(" [rule ").Append(finding.Rule).Append(']');
+            if (finding.Fix is not null)
+            {
+                text.Append(". Fix: ").Append(finding.Fix);
+            }
+        }
+
+        foreach (var finding in waived)
+        {
+            text.Append("\n- ").Append(finding.Container.Describe()).Append(": ").Append(finding.Message)
+                .Append(" [rule ").Append(finding.Rule).Append("] waived by ").Append(finding.WaivedBy!.Describe());
+        }
+
+        return text.ToString();
+    }
+
+    public static IReadOnlyList<string> Warnings(NamespaceContext ns, IReadOnlyList<Finding> findings, IReadOnlyList<PolicyException> expired)
+    {
+        var warnings = new List<string>();
+        if (ns.Warning is not null)
+        {
+            warnings.Add(ns.Warning);
+        }
+
+        foreach (var finding in findings)
+        {
+            var prefix = finding.Container.Describe() + ": ";
+            switch (finding.Effect)
+            {
+                case Effect.Warn when finding.Kind == FindingKind.Advisory:
+                    warnings.Add(Cap(prefix + finding.ImageText + ": " + finding.Message));
+                    break;
+                case Effect.Warn when finding.UnchangedOnUpdate:
+                    warnings.Add(Cap(prefix + finding.Message + $" [rule {finding.Rule}]; admitted because the image is unchanged by this update"));
+                    break;
+                case Effect.Warn:
+                    warnings.Add(Cap(prefix + finding.Message + $" [rule {finding.Rule}, tier {ns.Tier.Name()} mode warn]" + (finding.Fix is null ? string.Empty : ". Fix: " + finding.Fix)));
+                    break;
+                case Effect.Waived:
+                    var exception = finding.WaivedBy!;
+                    warnings.Add(Cap(prefix + $"{finding.ImageText} admitted by exception \"{exception.Name}\" (owner {exception.Owner}, expires {exception.ExpiresText}) waiving rule {finding.Rule}"));
+                    break;
+            }
+        }
+
+        foreach (var exception in expired)
+        {
+            warnings.Add(Cap($"exception \"{exception.Name}\" (owner {exception.Owner}) expired on {exception.ExpiresText} and no longer applies"));
+        }
+
+        return warnings;
+    }
+
+    private static string Cap(string warning) => warning.Length <= MaxWarningLength ? warning : warning[..(MaxWarningLength - 1)] + "…";
+}

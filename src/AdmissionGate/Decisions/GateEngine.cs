@@ -1,0 +1,226 @@
+using System.Text.Json;
+using AdmissionGate.Admission;
+using AdmissionGate.Checks;
+using AdmissionGate.Images;
+using AdmissionGate.Metrics;
+using AdmissionGate.Namespaces;
+using AdmissionGate.Policy;
+using AdmissionGate.Workloads;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AdmissionGate.Decisions;
+
+/// <summary>
+/// The one engine behind both front doors (webhook and <c>check</c>): request -> images -> checks -> decision.
+/// Nothing about a decision lives in an HTTP handler or a command.
+/// </summary>
+public sealed partial class GateEngine
+{
+    private readonly IPolicyProvider _policies;
+    private readonly IReadOnlyList<IImageCheck> _checks;
+    private readonly TimeProvider _time;
+    private readonly GateMetrics? _metrics;
+    private readonly ILogger _logger;
+
+    public GateEngine(IPolicyProvider policies, IEnumerable<IImageCheck> checks, TimeProvider time, GateMetrics? metrics = null, ILogger<GateEngine>? logger = null)
+    {
+        _policies = policies;
+        _checks = checks.ToArray();
+        _time = time;
+        _metrics = metrics;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+    }
+
+    public async ValueTask<Decision> EvaluateAsync(GateRequest request, CancellationToken cancellationToken)
+    {
+        var policy = _policies.Current;
+        if (request.Operation is not (AdmissionOperation.Create or AdmissionOperation.Update))
+        {
+            return Simple(policy, Verdict.Allow, DecisionReasons.OperationNotJudged);
+        }
+
+        if (request.Kind is null)
+        {
+            return Simple(policy, Verdict.Allow, DecisionReasons.UnsupportedKind,
+                warning: $"AdmissionGate does not judge {request.KindName}; check the webhook's rules");
+        }
+
+        var ns = TierResolver.Resolve(policy, request.Namespace, request.NamespaceLabels);
+        if (ns.Exempt)
+        {
+            return Simple(policy, Verdict.Allow, DecisionReasons.ExemptNamespace, ns);
+        }
+
+        IReadOnlyList<WorkloadContainer> containers;
+        HashSet<string>? previousImages = null;
+        try
+        {
+            if (request.Object.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
+            {
+                throw new WorkloadFormatException("the request carries no object");
+            }
+
+            CheckObjectKind(request);
+            containers = WorkloadReader.ReadContainers(request.Kind, request.Object);
+            if (request.Operation == AdmissionOperation.Update && request.OldObject.ValueKind == JsonValueKind.Object)
+            {
+                previousImages = ReadPreviousImages(request.Kind, request.OldObject);
+            }
+        }
+        catch (WorkloadFormatException ex)
+        {
+            return new Decision
+            {
+                Verdict = Verdict.Deny,
+                Code = 400,
+                Reason = DecisionReasons.BadObject,
+                Message = $"{request.DisplayName} cannot be read: {ex.Message}",
+                Tier = ns.Tier,
+                PolicyName = policy.Name,
+                PolicyHash = policy.Hash,
+            };
+        }
+
+        var tierPolicy = policy.Tiers[ns.Tier];
+        var findings = new List<Finding>();
+        foreach (var container in containers)
+        {
+            if (!ImageReference.TryParse(container.Image, out var image, out var error))
+            {
+                findings.Add(new Finding(container, null, RuleNames.ImageReference, FindingKind.Violation, tierPolicy.Mode,
+                    container.Image is null ? "has no image" : $"image \"{Truncate(container.Image)}\" is not a valid image reference: {error}",
+                    "write the image as [registry/]repository[:tag][@sha256:digest]"));
+                continue;
+            }
+
+            var context = new ImageCheckContext { Policy = policy, TierPolicy = tierPolicy, Namespace = ns, Container = container, Image = image };
+            foreach (var check in _checks)
+            {
+                await check.CheckAsync(context, findings, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return Decide(request, policy, ns, tierPolicy, findings, previousImages);
+    }
+
+    private Decision Decide(GateRequest request, CompiledPolicy policy, NamespaceContext ns, TierPolicy tierPolicy, List<Finding> findings, HashSet<string>? previousImages)
+    {
+        var now = _time.GetUtcNow();
+        var used = new List<PolicyException>();
+        var expired = new List<PolicyException>();
+        for (var i = 0; i < findings.Count; i++)
+        {
+            var finding = findings[i];
+            if (finding.Kind != FindingKind.Violation)
+            {
+                continue;
+            }
+
+            foreach (var exception in policy.Exceptions)
+            {
+                if (!exception.Covers(finding.Rule, ns.Name, finding.Image))
+                {
+                    continue;
+                }
+
+                if (exception.IsExpired(now))
+                {
+                    AddOnce(expired, exception);
+                    continue;
+                }
+
+                finding = finding with { WaivedBy = exception };
+                AddOnce(used, exception);
+                break;
+            }
+
+            if (finding.WaivedBy is null && previousImages is not null && finding.Container.Image is { } written && previousImages.Contains(written))
+            {
+                finding = finding with { UnchangedOnUpdate = true };
+            }
+
+            findings[i] = finding;
+        }
+
+        foreach (var exception in expired)
+        {
+            _metrics?.ExpiredExceptionMatched(exception.Name);
+            LogExpiredException(_logger, exception.Name, exception.ExpiresText, exception.Owner, request.DisplayName);
+        }
+
+        foreach (var exception in used)
+        {
+            _metrics?.ExceptionApplied(exception.Name);
+        }
+
+        var denials = findings.Where(f => f.Effect == Effect.Deny).ToList();
+        var warned = findings.Where(f => f.Effect == Effect.Warn).ToList();
+        var verdict = denials.Count > 0 ? Verdict.Deny : warned.Count > 0 ? Verdict.Warn : Verdict.Allow;
+        var reason = (denials.Count > 0 ? denials[0].Rule : warned.Count > 0 ? warned[0].Rule : null) ?? DecisionReasons.Allowed;
+
+        return new Decision
+        {
+            Verdict = verdict,
+            Code = verdict == Verdict.Deny ? 403 : 200,
+            Reason = reason,
+            Message = DecisionText.Message(request, ns, policy, denials, findings),
+            Warnings = DecisionText.Warnings(ns, findings, expired),
+            Findings = findings,
+            Tier = ns.Tier,
+            Mode = tierPolicy.Mode,
+            PolicyName = policy.Name,
+            PolicyHash = policy.Hash,
+            ExceptionsUsed = used,
+            ExpiredExceptions = expired,
+        };
+    }
+
+    private static void CheckObjectKind(GateRequest request)
+    {
+        if (request.Object.ValueKind == JsonValueKind.Object
+            && request.Object.TryGetProperty("kind", out var kind)
+            && kind.ValueKind == JsonValueKind.String
+            && !string.Equals(kind.GetString(), request.Kind!.Kind, StringComparison.Ordinal))
+        {
+            throw new WorkloadFormatException($"the request is for a {request.Kind.Kind}, but the object is a {Truncate(kind.GetString() ?? string.Empty)}");
+        }
+    }
+
+    private static HashSet<string>? ReadPreviousImages(WorkloadKind kind, JsonElement oldObject)
+    {
+        try
+        {
+            return WorkloadReader.ReadContainers(kind, oldObject).Select(c => c.Image).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        }
+        catch (WorkloadFormatException)
+        {
+            // An unreadable old object only means nothing counts as unchanged.
+            return null;
+        }
+    }
+
+    private static Decision Simple(CompiledPolicy policy, Verdict verdict, string reason, NamespaceContext? ns = null, string? warning = null) => new()
+    {
+        Verdict = verdict,
+        Code = 200,
+        Reason = reason,
+        Warnings = warning is null ? [] : [warning],
+        Tier = ns?.Tier,
+        PolicyName = policy.Name,
+        PolicyHash = policy.Hash,
+    };
+
+    private static void AddOnce(List<PolicyException> list, PolicyException exception)
+    {
+        if (!list.Contains(exception))
+        {
+            list.Add(exception);
+        }
+    }
+
+    internal static string Truncate(string text) => text.Length <= 200 ? text : text[..200] + "…";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Expired exception {Exception} (expired {Expires}, owner {Owner}) no longer waives a violation in {Object}")]
+    private static partial void LogExpiredException(ILogger logger, string exception, string expires, string owner, string @object);
+}

@@ -1,0 +1,119 @@
+using AdmissionGate.Images;
+
+namespace AdmissionGate.Policy;
+
+/// <summary>
+/// An immutable, pre-compiled policy snapshot. Requests read it without locks; a reload swaps the whole snapshot.
+/// </summary>
+public sealed class CompiledPolicy
+{
+    public required string Name { get; init; }
+
+    /// <summary>Where the policy came from (a file path, or <c>embedded:default</c>).</summary>
+    public required string Source { get; init; }
+
+    /// <summary>SHA-256 of the policy text, so decisions and reloads can name the exact policy they used.</summary>
+    public required string Hash { get; init; }
+
+    public required NamespaceRules Namespaces { get; init; }
+
+    public required IReadOnlyDictionary<Tier, TierPolicy> Tiers { get; init; }
+
+    public required IReadOnlyList<RegistryGrant> Grants { get; init; }
+
+    public required IReadOnlyList<PolicyException> Exceptions { get; init; }
+}
+
+public sealed class NamespaceRules
+{
+    public required string TierLabel { get; init; }
+
+    public required IReadOnlyList<(Tier Tier, IReadOnlyList<NamespacePattern> Names)> TierByName { get; init; }
+
+    public required Tier DefaultTier { get; init; }
+
+    public required IReadOnlyList<NamespacePattern> Exempt { get; init; }
+}
+
+public sealed class TierPolicy
+{
+    public required Tier Tier { get; init; }
+
+    public required EnforcementMode Mode { get; init; }
+
+    public required IReadOnlyList<ApprovedRegistry> Approved { get; init; }
+
+    public required IReadOnlyList<(ImagePattern Match, EnforcementMode Mode)> Unapproved { get; init; }
+
+    /// <summary>The approved prefixes as one readable list, for the "how to fix" part of a denial.</summary>
+    public required string ApprovedSummary { get; init; }
+
+    public ApprovedRegistry? FindApproved(ImageReference image)
+    {
+        // The most specific (longest) matching prefix wins, so a warning on docker.io/library/ is not hidden by a
+        // plain docker.io entry listed earlier, or the other way round.
+        ApprovedRegistry? best = null;
+        foreach (var entry in Approved)
+        {
+            if (entry.Pattern.Matches(image) && (best is null || Specificity(entry.Pattern) > Specificity(best.Pattern)))
+            {
+                best = entry;
+            }
+        }
+
+        return best;
+    }
+
+    public EnforcementMode ModeForUnapproved(ImageReference? image)
+    {
+        foreach (var (match, mode) in Unapproved)
+        {
+            if (image is null ? match.MatchesEverything : match.Matches(image))
+            {
+                return mode;
+            }
+        }
+
+        return Mode;
+    }
+
+    private static int Specificity(ImagePattern pattern) =>
+        pattern.Host is null ? 0 : pattern.Host.Length + 1 + (pattern.RepositoryPrefix?.Length ?? 0);
+}
+
+public sealed record ApprovedRegistry(ImagePattern Pattern, string? Warning);
+
+public sealed record RegistryGrant(ImagePattern Registry, IReadOnlyList<NamespacePattern> Namespaces, string? Reason);
+
+/// <summary>A time-bound waiver of some rules for some namespaces and images.</summary>
+public sealed class PolicyException
+{
+    public required string Name { get; init; }
+
+    public required string Reason { get; init; }
+
+    public required string Owner { get; init; }
+
+    /// <summary>The first instant at which the exception no longer applies.</summary>
+    public required DateTimeOffset ExpiresAt { get; init; }
+
+    /// <summary>The expiry as written in the policy, for messages.</summary>
+    public required string ExpiresText { get; init; }
+
+    public required IReadOnlySet<string> Rules { get; init; }
+
+    /// <summary>Namespaces it covers; null means every namespace.</summary>
+    public IReadOnlyList<NamespacePattern>? Namespaces { get; init; }
+
+    /// <summary>Images it covers; null means every image.</summary>
+    public IReadOnlyList<ImagePattern>? Images { get; init; }
+
+    public bool IsExpired(DateTimeOffset now) => now >= ExpiresAt;
+
+    public bool Covers(string rule, string @namespace, ImageReference? image) =>
+        Rules.Contains(rule)
+        && (Namespaces is null || NamespacePattern.AnyMatches(Namespaces, @namespace))
+        && (Images is null || (image is not null && Images.Any(pattern => pattern.Matches(image))));
+
+    public string Describe() => $"exception \"{Name}\" (owner {Owner}, expires {ExpiresText}: {Reason})";
+}

@@ -1,0 +1,138 @@
+using System.Diagnostics.Metrics;
+using System.Security.Cryptography;
+using System.Text;
+using AdmissionGate.Metrics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AdmissionGate.Policy;
+
+/// <summary>
+/// Serves the policy from a file and reloads it when its content changes. An invalid new policy keeps the last good
+/// one and is reported (log, metrics); an invalid policy at start-up throws, so the gate never starts without one.
+/// </summary>
+/// <remarks>
+/// Polls the content rather than trusting file-system events: ConfigMap volumes update by swapping a symlink, which
+/// inotify-based watchers miss or report on the wrong path.
+/// </remarks>
+public sealed partial class PolicyFileStore : BackgroundService, IPolicyProvider
+{
+    private readonly string? _path;
+    private readonly GateMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<PolicyFileStore> _logger;
+    private readonly TimeSpan _interval;
+    private volatile CompiledPolicy _current;
+    private string _lastSeenHash;
+    private volatile bool _lastReloadSucceeded = true;
+    private long _lastSuccessUnixMs;
+
+    public PolicyFileStore(string? path, GateMetrics metrics, TimeProvider time, ILogger<PolicyFileStore> logger, TimeSpan? interval = null)
+    {
+        _path = string.IsNullOrEmpty(path) ? null : Path.GetFullPath(path);
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        _interval = interval ?? TimeSpan.FromSeconds(2);
+        _current = PolicyLoader.LoadFileOrDefault(_path);
+        _lastSeenHash = _current.Hash;
+        _lastSuccessUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        LogLoaded(_logger, _current.Name, _current.Source, _current.Hash);
+
+        var meter = metrics.Meter;
+        meter.CreateObservableGauge("admission_gate_policy_reload_success", () => _lastReloadSucceeded ? 1 : 0,
+            description: "1 if the last policy (re)load succeeded, 0 if the newest policy file is invalid and the last good one is in force.");
+        meter.CreateObservableGauge("admission_gate_policy_last_reload_success_timestamp_seconds",
+            () => Interlocked.Read(ref _lastSuccessUnixMs) / 1000.0, unit: "s",
+            description: "Unix time of the last successful policy load.");
+        meter.CreateObservableGauge("admission_gate_policy_info", () => new Measurement<int>(1,
+            new KeyValuePair<string, object?>("name", _current.Name), new KeyValuePair<string, object?>("hash", _current.Hash)),
+            description: "The policy in force (always 1; the labels carry its name and content hash).");
+        meter.CreateObservableGauge("admission_gate_policy_exceptions", ObserveExceptions,
+            description: "Policy exceptions by state (active, expired). Expired exceptions no longer waive anything.");
+    }
+
+    public CompiledPolicy Current => _current;
+
+    public bool LastReloadSucceeded => _lastReloadSucceeded;
+
+    /// <summary>Checks the file once; returns true if a new policy is now in force.</summary>
+    public bool ReloadIfChanged()
+    {
+        if (_path is null)
+        {
+            return false;
+        }
+
+        string text;
+        try
+        {
+            text = File.ReadAllText(_path, Encoding.UTF8);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A ConfigMap update briefly removes the file; keep the policy in force and try again next tick.
+            LogUnreadable(_logger, _path, ex.Message);
+            return false;
+        }
+
+        var hash = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+        if (hash == _lastSeenHash)
+        {
+            return false;
+        }
+
+        _lastSeenHash = hash;
+        try
+        {
+            var previous = _current;
+            _current = PolicyLoader.LoadText(text, _path);
+            _lastReloadSucceeded = true;
+            Interlocked.Exchange(ref _lastSuccessUnixMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
+            _metrics.PolicyReloaded(success: true);
+            LogReloaded(_logger, _current.Name, previous.Hash, _current.Hash);
+            return true;
+        }
+        catch (PolicyLoadException ex)
+        {
+            _lastReloadSucceeded = false;
+            _metrics.PolicyReloaded(success: false);
+            LogRejected(_logger, _path, _current.Hash, ex.Message);
+            return false;
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (_path is null)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(_interval, _time);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            ReloadIfChanged();
+        }
+    }
+
+    private IEnumerable<Measurement<int>> ObserveExceptions()
+    {
+        var now = _time.GetUtcNow();
+        var expired = _current.Exceptions.Count(e => e.IsExpired(now));
+        yield return new Measurement<int>(_current.Exceptions.Count - expired, new KeyValuePair<string, object?>("state", "active"));
+        yield return new Measurement<int>(expired, new KeyValuePair<string, object?>("state", "expired"));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Policy {Name} loaded from {Source} ({Hash})")]
+    private static partial void LogLoaded(ILogger logger, string name, string source, string hash);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Policy {Name} reloaded: {OldHash} -> {NewHash}")]
+    private static partial void LogReloaded(ILogger logger, string name, string oldHash, string newHash);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Policy file {Path} changed but is invalid; keeping the last good policy {Hash}. {Errors}")]
+    private static partial void LogRejected(ILogger logger, string path, string hash, string errors);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Policy file {Path} cannot be read right now: {Reason}")]
+    private static partial void LogUnreadable(ILogger logger, string path, string reason);
+}

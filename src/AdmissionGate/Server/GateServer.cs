@@ -1,0 +1,124 @@
+using System.Net;
+using System.Security.Authentication;
+using AdmissionGate.Checks;
+using AdmissionGate.Decisions;
+using AdmissionGate.Metrics;
+using AdmissionGate.Namespaces;
+using AdmissionGate.Policy;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AdmissionGate.Server;
+
+/// <summary>The webhook server: composition and endpoints in one readable place.</summary>
+public static class GateServer
+{
+    /// <summary>Builds the server. <paramref name="configure"/> lets tests swap seams (clock, namespace labels).</summary>
+    public static WebApplication Build(ServeOptions options, Action<IServiceCollection>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        if (options.JsonLogs)
+        {
+            builder.Logging.AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ");
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        var services = builder.Services;
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
+        services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<GateMetrics>();
+        services.AddSingleton<PrometheusExporter>(_ => new PrometheusExporter([GateMetrics.MeterName]));
+        services.AddSingleton(sp => new PolicyFileStore(options.PolicyPath, sp.GetRequiredService<GateMetrics>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PolicyFileStore>>(), options.PolicyReloadInterval));
+        services.AddSingleton<IPolicyProvider>(sp => sp.GetRequiredService<PolicyFileStore>());
+        services.AddHostedService(sp => sp.GetRequiredService<PolicyFileStore>());
+        services.TryAddSingleton<INamespaceLabelSource>(NoNamespaceLabels.Instance);
+        services.AddSingleton(sp => new GateEngine(sp.GetRequiredService<IPolicyProvider>(), CheckPipeline.Create(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<GateMetrics>(), sp.GetRequiredService<ILogger<GateEngine>>()));
+        services.AddSingleton<AdmissionHandler>();
+        services.AddSingleton<Readiness>();
+
+        var (certPath, keyPath) = options.TlsCertificatePath is { } cert
+            ? (cert, options.TlsKeyPath ?? throw new ArgumentException("--tls-key is required with --tls-cert"))
+            : CertificateProvider.EnsureSelfSigned(Path.Combine(options.StateDirectory, "tls"), TimeProvider.System);
+        services.AddSingleton(sp => new CertificateProvider(certPath, keyPath, sp.GetRequiredService<GateMetrics>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CertificateProvider>>(), options.CertificateReloadInterval));
+        services.AddHostedService(sp => sp.GetRequiredService<CertificateProvider>());
+        configure?.Invoke(services);
+
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes + 1;
+            kestrel.Listen(options.Listen, listen =>
+            {
+                // kube-apiserver talks to webhooks over HTTP/2; curl and older clients over HTTP/1.1.
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                var certificates = kestrel.ApplicationServices.GetRequiredService<CertificateProvider>();
+                listen.UseHttps(https =>
+                {
+                    https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+                    https.ServerCertificateSelector = (_, _) => certificates.Current;
+                });
+            });
+        });
+
+        var app = builder.Build();
+        var handler = app.Services.GetRequiredService<AdmissionHandler>();
+        var readiness = app.Services.GetRequiredService<Readiness>();
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        lifetime.ApplicationStarted.Register(readiness.MarkStarted);
+        lifetime.ApplicationStopping.Register(() =>
+        {
+            // Report not-ready first so the Service stops routing here, then let Kestrel drain in-flight requests.
+            readiness.MarkStopping();
+            if (options.ShutdownDelay > TimeSpan.Zero)
+            {
+                Thread.Sleep(options.ShutdownDelay);
+            }
+        });
+
+        app.MapPost("/validate", context => handler.HandleAsync(context, AdmissionHandler.Validate));
+        app.MapPost("/mutate", context => handler.HandleAsync(context, AdmissionHandler.Mutate));
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapGet("/readyz", () => readiness.IsReady ? Results.Text("ready\n") : Results.Text("not ready\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapPrometheusMetrics("/metrics");
+        return app;
+    }
+
+    /// <summary>The addresses the server actually listens on (the port is chosen by the OS when 0 was asked for).</summary>
+    public static IReadOnlyList<Uri> Addresses(this WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.Select(a => new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal))).ToList() ?? [];
+}
+
+/// <summary>Ready once started, not ready once stopping.</summary>
+public sealed class Readiness
+{
+    private volatile int _state;
+
+    public bool IsReady => _state == 1;
+
+    public void MarkStarted() => Interlocked.CompareExchange(ref _state, 1, 0);
+
+    public void MarkStopping() => _state = 2;
+}

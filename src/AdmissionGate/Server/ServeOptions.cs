@@ -1,0 +1,59 @@
+using System.Net;
+
+namespace AdmissionGate.Server;
+
+/// <summary>Settings of <c>admission-gate serve</c>, from flags.</summary>
+public sealed class ServeOptions
+{
+    public string? PolicyPath { get; set; }
+
+    public IPEndPoint Listen { get; set; } = new(IPAddress.Loopback, 8443);
+
+    public string? TlsCertificatePath { get; set; }
+
+    public string? TlsKeyPath { get; set; }
+
+    /// <summary>Where a generated self-signed certificate is kept when none is given (git-ignored).</summary>
+    public string StateDirectory { get; set; } = ".state";
+
+    /// <summary>
+    /// An AdmissionReview carries the object and the old object; the API server caps each at about 3 MiB, so
+    /// anything bigger than this is not from an API server.
+    /// </summary>
+    public long MaxRequestBytes { get; set; } = 7 * 1024 * 1024;
+
+    /// <summary>How long in-flight requests may take to finish after SIGTERM.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>After SIGTERM, report not-ready and keep serving this long, so endpoints drop the pod first.</summary>
+    public TimeSpan ShutdownDelay { get; set; } = TimeSpan.Zero;
+
+    public TimeSpan PolicyReloadInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    public TimeSpan CertificateReloadInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    public bool JsonLogs { get; set; }
+
+    public static bool TryParseEndpoint(string text, out IPEndPoint? endpoint)
+    {
+        if (text.StartsWith(':'))
+        {
+            text = "0.0.0.0" + text;
+        }
+
+        if (IPEndPoint.TryParse(text, out endpoint) && endpoint.Port != 0)
+        {
+            return true;
+        }
+
+        if (text.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase)
+            && int.TryParse(text.AsSpan("localhost:".Length), out var port) && port is > 0 and <= 65535)
+        {
+            endpoint = new IPEndPoint(IPAddress.Loopback, port);
+            return true;
+        }
+
+        endpoint = null;
+        return false;
+    }
+}
