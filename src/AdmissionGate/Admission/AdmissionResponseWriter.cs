@@ -8,7 +8,8 @@ namespace AdmissionGate.Admission;
 /// <summary>Writes AdmissionReview responses straight to the output buffer (no reflection, no intermediate objects).</summary>
 public static class AdmissionResponseWriter
 {
-    private static readonly JsonWriterOptions WriterOptions = new() { Indented = false };
+    // Relaxed escaping keeps quotes readable in kubectl output; the body is JSON over HTTPS, never embedded in HTML.
+    private static readonly JsonWriterOptions WriterOptions = new() { Indented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static void Write(IBufferWriter<byte> output, string apiVersion, string uid, Decision decision, ReadOnlySpan<byte> jsonPatch = default)
     {

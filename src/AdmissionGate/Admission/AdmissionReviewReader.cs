@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AdmissionGate.Decisions;
 using AdmissionGate.Workloads;
 
 namespace AdmissionGate.Admission;
@@ -88,7 +89,8 @@ public static class AdmissionReviewReader
             };
             if (operation is null)
             {
-                error = new AdmissionReviewError($"request.operation \"{OptionalString(request, "operation")}\" is not CREATE, UPDATE, DELETE or CONNECT", uid, answerVersion);
+                var written = OptionalString(request, "operation");
+                error = new AdmissionReviewError(written is null ? "request.operation is missing" : $"request.operation \"{GateEngine.Truncate(written)}\" is not CREATE, UPDATE, DELETE or CONNECT", uid, answerVersion);
                 return false;
             }
 

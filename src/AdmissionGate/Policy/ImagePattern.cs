@@ -52,14 +52,15 @@ public sealed class ImagePattern
         }
 
         // Reuse the reference grammar so a pattern can only name things an image reference can name.
-        var probe = host + "/" + (prefix ?? "probe") + ":probe";
+        // The trailing "/probe" keeps Docker Hub's library/ normalisation from rewriting the prefix itself.
+        var probe = host + "/" + (prefix is null ? string.Empty : prefix + "/") + "probe";
         if (!ImageReference.TryParse(probe, out var parsed, out var reason) || parsed.Registry != host)
         {
             error = $"\"{text}\" is not a valid registry/repository prefix: {reason ?? "invalid registry host"}";
             return false;
         }
 
-        pattern = new ImagePattern(text, host, prefix is null ? null : parsed.Repository);
+        pattern = new ImagePattern(text, host, prefix is null ? null : parsed.Repository[..^"/probe".Length]);
         return true;
     }
 

@@ -92,4 +92,4 @@ public static class PolicyLoader
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(JsonNode))]
-internal sealed partial class PolicyJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
+public sealed partial class PolicyJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

@@ -25,6 +25,8 @@ public sealed partial class AdmissionHandler(
     public const string Validate = "validate";
     public const string Mutate = "mutate";
 
+    private static readonly JsonWriterOptions ErrorJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public async Task HandleAsync(HttpContext context, string webhook)
     {
         var started = Stopwatch.GetTimestamp();
@@ -92,7 +94,7 @@ public sealed partial class AdmissionHandler(
             // Without a uid there is no AdmissionReview answer the API server could match; say why plainly.
             LogUnanswerable(logger, webhook, error.Message);
             var output = new ArrayBufferWriter<byte>(256);
-            using (var json = new Utf8JsonWriter(output))
+            using (var json = new Utf8JsonWriter(output, ErrorJson))
             {
                 json.WriteStartObject();
                 json.WriteString("error", error.Message);
@@ -152,7 +154,7 @@ public sealed partial class AdmissionHandler(
     private static Task WriteErrorAsync(HttpContext context, int status, string message)
     {
         var output = new ArrayBufferWriter<byte>(256);
-        using (var json = new Utf8JsonWriter(output))
+        using (var json = new Utf8JsonWriter(output, ErrorJson))
         {
             json.WriteStartObject();
             json.WriteString("error", message);

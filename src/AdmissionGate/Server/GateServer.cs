@@ -47,7 +47,7 @@ public static class GateServer
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<GateMetrics>();
-        services.AddSingleton<PrometheusExporter>(_ => new PrometheusExporter([GateMetrics.MeterName]));
+        services.AddPrometheusExporter(GateMetrics.MeterName);
         services.AddSingleton(sp => new PolicyFileStore(options.PolicyPath, sp.GetRequiredService<GateMetrics>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PolicyFileStore>>(), options.PolicyReloadInterval));
         services.AddSingleton<IPolicyProvider>(sp => sp.GetRequiredService<PolicyFileStore>());

@@ -1,0 +1,84 @@
+using System.CommandLine;
+using System.Globalization;
+using AdmissionGate.Policy;
+using AdmissionGate.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AdmissionGate.Cli;
+
+/// <summary><c>admission-gate serve</c>: the HTTPS webhook server.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var policy = new Option<string?>("--policy") { Description = "Policy file (YAML); reloaded when it changes. Default: the embedded default policy." };
+        var listen = new Option<string>("--listen") { Description = "Address and port to listen on (ADDR:PORT, or :PORT for all interfaces).", DefaultValueFactory = _ => "127.0.0.1:8443" };
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "PEM certificate (chain). Reloaded when it changes. Default: a self-signed localhost certificate under --state-dir." };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key for --tls-cert." };
+        var stateDir = new Option<string>("--state-dir") { Description = "Local state folder (generated certificates).", DefaultValueFactory = _ => ".state" };
+        var maxBytes = new Option<long>("--max-request-bytes") { Description = "Largest AdmissionReview body accepted; larger ones get 413.", DefaultValueFactory = _ => 7 * 1024 * 1024 };
+        var shutdownDelay = new Option<double>("--shutdown-delay") { Description = "Seconds to keep serving (not ready) after SIGTERM before draining, so endpoints drop this replica first.", DefaultValueFactory = _ => 0 };
+        var shutdownTimeout = new Option<double>("--shutdown-timeout") { Description = "Seconds in-flight requests get to finish on shutdown.", DefaultValueFactory = _ => 30 };
+        var logFormat = new Option<string>("--log-format") { Description = "text or json.", DefaultValueFactory = _ => "text" };
+        logFormat.AcceptOnlyFromAmong("text", "json");
+
+        var command = new Command("serve", "Run the validating and mutating webhook server over HTTPS.")
+        {
+            policy, listen, tlsCert, tlsKey, stateDir, maxBytes, shutdownDelay, shutdownTimeout, logFormat,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (!ServeOptions.TryParseEndpoint(parse.GetValue(listen)!, out var endpoint))
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"admission-gate serve: --listen \"{parse.GetValue(listen)}\" is not ADDR:PORT").ConfigureAwait(false);
+                return ExitCodes.BadInput;
+            }
+
+            if ((parse.GetValue(tlsCert) is null) != (parse.GetValue(tlsKey) is null))
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync("admission-gate serve: --tls-cert and --tls-key go together").ConfigureAwait(false);
+                return ExitCodes.BadInput;
+            }
+
+            var options = new ServeOptions
+            {
+                PolicyPath = parse.GetValue(policy),
+                Listen = endpoint!,
+                TlsCertificatePath = parse.GetValue(tlsCert),
+                TlsKeyPath = parse.GetValue(tlsKey),
+                StateDirectory = parse.GetValue(stateDir)!,
+                MaxRequestBytes = parse.GetValue(maxBytes),
+                ShutdownDelay = TimeSpan.FromSeconds(parse.GetValue(shutdownDelay)),
+                ShutdownTimeout = TimeSpan.FromSeconds(parse.GetValue(shutdownTimeout)),
+                JsonLogs = parse.GetValue(logFormat) == "json",
+            };
+
+            WebApplication app;
+            try
+            {
+                app = GateServer.Build(options);
+                var store = app.Services.GetRequiredService<PolicyFileStore>();
+                var certificates = app.Services.GetRequiredService<CertificateProvider>();
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+                parse.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"admission-gate {GateVersion.Current} serving https://{options.Listen} (policy \"{store.Current.Name}\" from {store.Current.Source}; TLS certificate {Path.GetFullPath(certificates.CertificatePath)})"));
+            }
+            catch (PolicyLoadException ex)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync("admission-gate serve: " + ex.Message).ConfigureAwait(false);
+                return ExitCodes.BadInput;
+            }
+            catch (Exception ex) when (ex is IOException or System.Security.Cryptography.CryptographicException or ArgumentException)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync("admission-gate serve: " + ex.Message).ConfigureAwait(false);
+                return ExitCodes.BadInput;
+            }
+
+            await app.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}
