@@ -139,7 +139,9 @@ internal static class CheckReport
             text.Append($"{label}  {obj.Request!.DisplayName} (tier {decision.Tier?.Name() ?? "none"}; {obj.Source} document {obj.Document})\n");
             if (decision.Message is not null)
             {
-                foreach (var line in decision.Message.Split('\n').Skip(1))
+                // Multi-line messages repeat the object in their first line, which the header already shows.
+                var lines = decision.Message.Split('\n');
+                foreach (var line in lines.Length > 1 ? lines.Skip(1) : lines)
                 {
                     text.Append("    ").Append(line).Append('\n');
                 }

@@ -154,6 +154,14 @@ public sealed partial class GateEngine
             _metrics?.ExceptionApplied(exception.Name);
         }
 
+        if (_metrics is not null)
+        {
+            foreach (var finding in findings)
+            {
+                _metrics.Finding(finding.Rule, EffectName(finding.Effect), ns.Tier.Name());
+            }
+        }
+
         var denials = findings.Where(f => f.Effect == Effect.Deny).ToList();
         var warned = findings.Where(f => f.Effect == Effect.Warn).ToList();
         var verdict = denials.Count > 0 ? Verdict.Deny : warned.Count > 0 ? Verdict.Warn : Verdict.Allow;
@@ -218,6 +226,14 @@ public sealed partial class GateEngine
             list.Add(exception);
         }
     }
+
+    private static string EffectName(Effect effect) => effect switch
+    {
+        Effect.Deny => "deny",
+        Effect.Warn => "warn",
+        Effect.Audit => "audit",
+        _ => "waived",
+    };
 
     internal static string Truncate(string text) => text.Length <= 200 ? text : text[..200] + "…";
 

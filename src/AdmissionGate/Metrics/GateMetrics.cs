@@ -21,6 +21,7 @@ public sealed class GateMetrics : IDisposable
     private readonly Counter<long> _exceptionsApplied;
     private readonly Counter<long> _expiredExceptionMatches;
     private readonly Counter<long> _policyReloads;
+    private readonly Counter<long> _findings;
 
     public GateMetrics(IMeterFactory? meterFactory = null)
     {
@@ -31,6 +32,7 @@ public sealed class GateMetrics : IDisposable
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _exceptionsApplied = _meter.CreateCounter<long>("admission_gate_policy_exceptions_applied", description: "Violations waived by a policy exception, by exception.");
         _expiredExceptionMatches = _meter.CreateCounter<long>("admission_gate_policy_expired_exception_matches", description: "Violations an expired exception would have waived, by exception.");
+        _findings = _meter.CreateCounter<long>("admission_gate_findings", description: "Rule findings per container image, by rule, effect (deny, warn, audit, waived) and tier; audit-mode violations are visible here.");
         _policyReloads = _meter.CreateCounter<long>("admission_gate_policy_reloads", description: "Policy reload attempts by result (success, error).");
     }
 
@@ -54,6 +56,9 @@ public sealed class GateMetrics : IDisposable
     public void ExceptionApplied(string exception) => _exceptionsApplied.Add(1, new KeyValuePair<string, object?>("exception", exception));
 
     public void ExpiredExceptionMatched(string exception) => _expiredExceptionMatches.Add(1, new KeyValuePair<string, object?>("exception", exception));
+
+    public void Finding(string rule, string effect, string tier) =>
+        _findings.Add(1, new TagList { { "rule", rule }, { "effect", effect }, { "tier", tier } });
 
     public void PolicyReloaded(bool success) => _policyReloads.Add(1, new KeyValuePair<string, object?>("result", success ? "success" : "error"));
 

@@ -8,11 +8,12 @@ namespace AdmissionGate.Policy;
 /// </summary>
 public sealed class ImagePattern
 {
-    private ImagePattern(string text, string? host, string? repositoryPrefix)
+    private ImagePattern(string text, string? host, string? repositoryPrefix, bool childrenOnly)
     {
         Text = text;
         Host = host;
         RepositoryPrefix = repositoryPrefix;
+        ChildrenOnly = childrenOnly;
     }
 
     /// <summary>The pattern as written in the policy.</summary>
@@ -24,6 +25,11 @@ public sealed class ImagePattern
     /// <summary>The repository prefix without a trailing slash, or null when the whole registry matches.</summary>
     public string? RepositoryPrefix { get; }
 
+    /// <summary>
+    /// A trailing slash (<c>ghcr.io/acme/</c>) means "repositories under acme", not the repository <c>acme</c> itself.
+    /// </summary>
+    public bool ChildrenOnly { get; }
+
     public bool MatchesEverything => Host is null;
 
     public static bool TryParse(string text, out ImagePattern? pattern, out string? error)
@@ -32,7 +38,7 @@ public sealed class ImagePattern
         error = null;
         if (text == "*")
         {
-            pattern = new ImagePattern(text, null, null);
+            pattern = new ImagePattern(text, null, null, false);
             return true;
         }
 
@@ -60,7 +66,7 @@ public sealed class ImagePattern
             return false;
         }
 
-        pattern = new ImagePattern(text, host, prefix is null ? null : parsed.Repository[..^"/probe".Length]);
+        pattern = new ImagePattern(text, host, prefix is null ? null : parsed.Repository[..^"/probe".Length], prefix is not null && text.EndsWith('/'));
         return true;
     }
 
@@ -86,7 +92,7 @@ public sealed class ImagePattern
 
         var repository = image.Repository;
         return repository.Length == RepositoryPrefix.Length
-            ? string.Equals(repository, RepositoryPrefix, StringComparison.Ordinal)
+            ? !ChildrenOnly && string.Equals(repository, RepositoryPrefix, StringComparison.Ordinal)
             : repository.Length > RepositoryPrefix.Length
               && repository[RepositoryPrefix.Length] == '/'
               && repository.StartsWith(RepositoryPrefix, StringComparison.Ordinal);
