@@ -12,7 +12,15 @@ namespace AdmissionGate.Metrics;
 /// </summary>
 /// <remarks>
 /// Construct it early (before traffic): a <see cref="MeterListener"/> only sees measurements made while it
-/// listens. Instruments created later are picked up as they are published.
+/// listens. Instruments created later are picked up as they are published. Typical wiring:
+/// <code>
+/// builder.Services.AddPrometheusExporter("AdmissionGate");
+/// app.MapPrometheusMetrics();                        // resolves the exporter now, serves GET /metrics
+/// // anywhere in the gate:
+/// static readonly Meter Meter = new("AdmissionGate");
+/// static readonly Counter&lt;long&gt; Reviews = Meter.CreateCounter&lt;long&gt;("admission.reviews");
+/// Reviews.Add(1, new("decision", "allow"));          // exported as admission_reviews_total{decision="allow"}
+/// </code>
 /// </remarks>
 public sealed class PrometheusExporter : IDisposable
 {
