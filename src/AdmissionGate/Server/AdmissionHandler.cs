@@ -4,6 +4,7 @@ using System.Text.Json;
 using AdmissionGate.Admission;
 using AdmissionGate.Decisions;
 using AdmissionGate.Metrics;
+using AdmissionGate.Mutations;
 using AdmissionGate.Namespaces;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -17,6 +18,7 @@ namespace AdmissionGate.Server;
 /// </summary>
 public sealed partial class AdmissionHandler(
     GateEngine engine,
+    MutationPipeline mutations,
     INamespaceLabelSource namespaceLabels,
     GateMetrics metrics,
     ServeOptions options,
@@ -53,9 +55,17 @@ public sealed partial class AdmissionHandler(
                 }
 
                 Decision decision;
+                byte[]? patch = null;
                 try
                 {
-                    decision = await engine.EvaluateAsync(request, context.RequestAborted).ConfigureAwait(false);
+                    if (webhook == Mutate)
+                    {
+                        (decision, patch) = await mutations.MutateAsync(request, context.RequestAborted).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        decision = await engine.EvaluateAsync(request, context.RequestAborted).ConfigureAwait(false);
+                    }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -71,7 +81,7 @@ public sealed partial class AdmissionHandler(
                 }
 
                 var output = new ArrayBufferWriter<byte>(1024);
-                AdmissionResponseWriter.Write(output, envelope.ApiVersion, request.Uid, decision);
+                AdmissionResponseWriter.Write(output, envelope.ApiVersion, request.Uid, decision, patch);
                 await WriteJsonAsync(context, StatusCodes.Status200OK, output.WrittenMemory).ConfigureAwait(false);
                 metrics.RequestAnswered(webhook, request.Kind?.Kind ?? request.KindName, Operation(request.Operation), decision, Stopwatch.GetElapsedTime(started).TotalSeconds);
                 if (!decision.Allowed)

@@ -3,6 +3,7 @@ using System.Security.Authentication;
 using AdmissionGate.Checks;
 using AdmissionGate.Decisions;
 using AdmissionGate.Metrics;
+using AdmissionGate.Mutations;
 using AdmissionGate.Namespaces;
 using AdmissionGate.Policy;
 using Microsoft.AspNetCore.Builder;
@@ -55,6 +56,7 @@ public static class GateServer
         services.TryAddSingleton<INamespaceLabelSource>(NoNamespaceLabels.Instance);
         services.AddSingleton(sp => new GateEngine(sp.GetRequiredService<IPolicyProvider>(), CheckPipeline.Create(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<GateMetrics>(), sp.GetRequiredService<ILogger<GateEngine>>()));
+        services.AddSingleton(sp => new MutationPipeline(sp.GetRequiredService<IPolicyProvider>(), sp.GetServices<IPodMutation>()));
         services.AddSingleton<AdmissionHandler>();
         services.AddSingleton<Readiness>();
 
