@@ -183,7 +183,7 @@ internal static partial class FormatValidator
     {
         try
         {
-            _ = new Regex(value, RegexOptions.None, SchemaCompiler.RegexTimeout);
+            _ = EcmaRegex.Create(value, SchemaCompiler.RegexTimeout);
             return true;
         }
         catch (ArgumentException)

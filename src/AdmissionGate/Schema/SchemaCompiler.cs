@@ -351,7 +351,7 @@ internal sealed class SchemaCompiler
 
         try
         {
-            regex = new Regex(pattern, RegexOptions.CultureInvariant, RegexTimeout);
+            regex = EcmaRegex.Create(pattern, RegexTimeout);
         }
         catch (ArgumentException ex)
         {
