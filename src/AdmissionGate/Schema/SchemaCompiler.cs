@@ -6,7 +6,8 @@ namespace AdmissionGate.Schema;
 /// <summary>Turns a schema document into <see cref="SchemaNode"/>s, rejecting anything it cannot honour.</summary>
 internal sealed class SchemaCompiler
 {
-    internal static readonly TimeSpan RegexTimeout = TimeSpan.FromSeconds(1);
+    // Instance strings come from workloads, so a pathological pattern must not stall an admission request.
+    internal static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(250);
 
     private static readonly HashSet<string> Annotations = new(StringComparer.Ordinal)
     {

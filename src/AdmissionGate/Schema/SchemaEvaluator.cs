@@ -30,9 +30,16 @@ internal sealed class SchemaEvaluator
             return;
         }
 
-        if (++_evaluationDepth > MaxEvaluationDepth || !RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        if (++_evaluationDepth > MaxEvaluationDepth)
         {
-            throw new SchemaDepthExceededException(new SchemaError(at, node.Pointer, "$depth", $"validation nested deeper than {MaxEvaluationDepth} schema levels; the schema or instance is too deeply recursive"));
+            _evaluationDepth--;
+            throw new SchemaDepthExceededException(new SchemaError(at, node.Pointer, "$depth", $"validation nested deeper than {MaxEvaluationDepth} subschemas; the schema recursion is too deep for this instance"));
+        }
+
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            _evaluationDepth--;
+            throw new SchemaDepthExceededException(new SchemaError(at, node.Pointer, "$depth", "validation stopped: the instance is nested too deeply for the available stack"));
         }
 
         try

@@ -43,4 +43,13 @@ public class PatternSemanticsTests
         error.InstancePointer.Should().Be("/x\n");
         error.Message.Should().Be("property \"x\\n\" is not allowed (allowed: names matching \"^x$\")");
     }
+
+    [Fact]
+    public void Catastrophic_backtracking_is_cut_off_and_reported()
+    {
+        var input = new string('a', 40) + "!";
+        var error = Single("""{"pattern": "^(a+)+$"}""", $"\"{input}\"");
+        error.Keyword.Should().Be("pattern");
+        error.Message.Should().Be("pattern \"^(a+)+$\" took too long to evaluate on this value");
+    }
 }
