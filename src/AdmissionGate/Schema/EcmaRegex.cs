@@ -44,6 +44,15 @@ internal static class EcmaRegex
             else if (c == '[')
             {
                 inClass = true;
+
+                // .NET reads a ']' right after '[' or '[^' as a literal member, so the class is still open after it.
+                var start = i + 1 < pattern.Length && pattern[i + 1] == '^' ? i + 2 : i + 1;
+                if (start < pattern.Length && pattern[start] == ']')
+                {
+                    sb.Append(pattern, i, start - i + 1);
+                    i = start;
+                    continue;
+                }
             }
             else if (c == '$')
             {

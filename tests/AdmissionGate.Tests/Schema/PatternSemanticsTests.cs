@@ -19,6 +19,8 @@ public class PatternSemanticsTests
     {
         Valid("""{"pattern": "^[$]\\$$"}""", "\"$$\"");
         EcmaRegex.AnchorDollarAtEnd(@"a[$]\$$").Should().Be(@"a[$]\$(?!\n)$");
+        EcmaRegex.AnchorDollarAtEnd("[]$]$").Should().Be(@"[]$](?!\n)$");
+        EcmaRegex.AnchorDollarAtEnd("[^]$]$").Should().Be(@"[^]$](?!\n)$");
     }
 
     [Fact]
