@@ -76,13 +76,23 @@ internal static partial class CredentialsCommand
         var username = new Option<string>("--username") { Description = "Robot account / user name" };
         var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the secret from stdin (required; there is no --password flag on purpose)" };
         var expires = new Option<string>("--expires") { Description = "Expiry as YYYY-MM-DD (00:00 UTC that day) or RFC 3339; required, must be in the future" };
+        // Accepted only to be refused: without it a mistyped `--password SECRET` would be echoed back by the parser's
+        // "unrecognized argument" error; consumed here, the value is never printed.
+        var password = new Option<string>("--password", "-p") { Hidden = true };
         var command = new Command("set", "Create or replace the credential for a registry; prints metadata and fingerprint only.");
+        command.Options.Add(password);
         command.Options.Add(registry);
         command.Options.Add(username);
         command.Options.Add(passwordStdin);
         command.Options.Add(expires);
         command.SetAction((pr, ct) => RunAsync(pr, async (output, error) =>
         {
+            if (pr.GetResult(password) is not null)
+            {
+                throw new CredentialInputException(
+                    "--password is not supported: a secret on the command line ends up in shell history and process lists; pipe it into --password-stdin");
+            }
+
             var host = RegistryHost.Normalize(Require(pr.GetValue(registry), "--registry"));
             var user = Require(pr.GetValue(username), "--username");
             if (!pr.GetValue(passwordStdin))
