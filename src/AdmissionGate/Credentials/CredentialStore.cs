@@ -120,7 +120,7 @@ public sealed class CredentialStore
 
             try
             {
-                await WriteVerifiedAsync(doc, host, d => d.Entries.RemoveAll(e => e.Registry == host), cancellationToken);
+                await WriteVerifiedAsync(doc, isNew: false, host, d => d.Entries.RemoveAll(e => e.Registry == host), cancellationToken);
                 return true;
             }
             catch (CredentialStoreConflictException) when (attempt < MaxConflictRetries)
@@ -224,14 +224,20 @@ public sealed class CredentialStore
             null);
     }
 
+    /// <summary>
+    /// The <c>.dockerconfigjson</c> payload for a <c>kubernetes.io/dockerconfigjson</c> Secret; see
+    /// <see cref="DockerConfigJson.Build"/>. The returned bytes contain the secret: zero them after use.
+    /// </summary>
+    internal static byte[] BuildDockerConfigJson(RegistryPullCredential credential) => DockerConfigJson.Build(credential);
+
     private async Task<T> UpdateAsync<T>(string host, Func<StoreDocument, T> mutate, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var doc = await _backend.ReadAsync(cancellationToken) ?? NewDocument();
+            var existing = await _backend.ReadAsync(cancellationToken);
             try
             {
-                return await WriteVerifiedAsync(doc, host, mutate, cancellationToken);
+                return await WriteVerifiedAsync(existing ?? NewDocument(), existing is null, host, mutate, cancellationToken);
             }
             catch (CredentialStoreConflictException) when (attempt < MaxConflictRetries)
             {
@@ -239,9 +245,10 @@ public sealed class CredentialStore
         }
     }
 
-    private async Task<T> WriteVerifiedAsync<T>(StoreDocument doc, string replacedHost, Func<StoreDocument, T> mutate, CancellationToken cancellationToken)
+    private async Task<T> WriteVerifiedAsync<T>(StoreDocument doc, bool isNew, string replacedHost, Func<StoreDocument, T> mutate, CancellationToken cancellationToken)
     {
-        var isNew = doc.BackendVersion is null;
+        // Whether the store existed is passed in rather than inferred from BackendVersion, so a backend that forgets
+        // to set a version can cause a conflict but never a write that skips verification.
         if (!isNew)
         {
             Verify(doc, skipRegistry: replacedHost);

@@ -7,7 +7,7 @@ using System.Text.Json;
 namespace AdmissionGate.Credentials;
 
 /// <summary>Builds the <c>.dockerconfigjson</c> payload of a <c>kubernetes.io/dockerconfigjson</c> Secret.</summary>
-public static class DockerConfigJson
+internal static class DockerConfigJson
 {
     /// <summary>
     /// Returns UTF-8 JSON <c>{"auths":{"HOST":{"username":..,"password":..,"auth":base64(user:pass)}}}</c>.

@@ -64,7 +64,7 @@ public class RegistryPullCredentialTests
             var store = scratch.Open(kek);
             await store.SetAsync("registry.local:5000", "robot", secretBytes, CredentialGenerators.FarFuture);
             using var credential = (await store.TryGetForInjectionAsync("registry.local:5000", DateTimeOffset.UtcNow)).Credential!;
-            var payload = DockerConfigJson.Build(credential);
+            var payload = CredentialStore.BuildDockerConfigJson(credential);
 
             using var doc = JsonDocument.Parse(payload);
             var auth = doc.RootElement.GetProperty("auths").GetProperty("registry.local:5000");
