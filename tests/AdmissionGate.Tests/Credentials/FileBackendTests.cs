@@ -76,4 +76,49 @@ public class FileBackendTests
         await FluentActions.Awaiting(() => dirAsStore.ReadAsync(CancellationToken.None))
             .Should().ThrowAsync<CredentialStoreException>().WithMessage("*cannot read credential store*");
     }
+
+    [Fact]
+    public async Task Readers_never_see_a_half_written_store()
+    {
+        using var scratch = new StoreScratch();
+        using var kek = Kek.Generate();
+        var store = scratch.Open(kek);
+        await store.SetAsync("seed.example", "robot", "s".AsMemory(), CredentialGenerators.FarFuture);
+        using var done = new CancellationTokenSource();
+        var reads = 0;
+        var reader = Task.Run(async () =>
+        {
+            var backend = new FileCredentialStoreBackend(scratch.StorePath);
+            while (!done.IsCancellationRequested)
+            {
+                var doc = await backend.ReadAsync(CancellationToken.None);
+                doc.Should().NotBeNull();
+                reads++;
+            }
+        });
+
+        for (var i = 0; i < 30; i++)
+        {
+            await store.SetAsync($"r{i % 5}.example", "robot", new string('x', 2000 + i).AsMemory(), CredentialGenerators.FarFuture);
+        }
+
+        await done.CancelAsync();
+        await reader;
+        reads.Should().BePositive();
+    }
+
+    [Fact]
+    public async Task A_store_listing_the_same_registry_twice_is_rejected()
+    {
+        using var scratch = new StoreScratch();
+        using var kek = Kek.Generate();
+        await scratch.Open(kek).SetAsync("ghcr.io", "robot", "s".AsMemory(), CredentialGenerators.FarFuture);
+        var text = scratch.ReadStoreText();
+        var doc = StoreDocument.FromUtf8Json(System.Text.Encoding.UTF8.GetBytes(text), "test");
+        doc.Entries.Add(doc.Entries[0]);
+        File.WriteAllBytes(scratch.StorePath, doc.ToUtf8Json());
+
+        var ex = await FluentActions.Awaiting(() => scratch.Open(kek).ListAsync()).Should().ThrowAsync<CredentialTamperedException>();
+        ex.Which.Message.Should().Contain("'ghcr.io' more than once");
+    }
 }
