@@ -11,6 +11,7 @@ internal static class GateCli
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(CheckCommand.Create());
         root.Subcommands.Add(PolicyCommand.Create());
+        root.Subcommands.Add(CredentialsCommand.Create());
         return root;
     }
 
