@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 
 namespace AdmissionGate.Images;
@@ -143,49 +144,58 @@ public sealed class ImageReference : IEquatable<ImageReference>
 
     private static ImageReference Create(string text, in ImageReferenceParser.Parts parts)
     {
-        var src = text.AsSpan();
-        var registry = parts.RegistryLength < 0 ? DockerHubRegistry.AsSpan() : src.Slice(parts.RegistryStart, parts.RegistryLength);
-        var path = src.Slice(parts.PathStart, parts.PathLength);
-        var tag = parts.TagLength < 0 ? DefaultTag.AsSpan() : src.Slice(parts.TagStart, parts.TagLength);
+        var registryLength = parts.RegistryLength < 0 ? DockerHubRegistry.Length : parts.RegistryLength;
         var hasTag = parts.TagLength >= 0 || parts.DigestLength < 0;
-        var digest = parts.DigestLength < 0 ? [] : src.Slice(parts.DigestStart, parts.DigestLength);
+        var tagLength = parts.TagLength >= 0 ? parts.TagLength : hasTag ? DefaultTag.Length : -1;
+        var nameLength = registryLength + 1 + (parts.AddLibraryPrefix ? OfficialPrefix.Length : 0) + parts.PathLength;
+        var length = nameLength + (hasTag ? 1 + tagLength : 0) + (parts.DigestLength < 0 ? 0 : 1 + parts.DigestLength);
 
-        var nameLength = registry.Length + 1 + (parts.AddLibraryPrefix ? OfficialPrefix.Length : 0) + path.Length;
-        var length = nameLength + (hasTag ? 1 + tag.Length : 0) + (parts.DigestLength < 0 ? 0 : 1 + digest.Length);
+        // Input that is already canonical (the common case for pinned images) is reused as is:
+        // it names its registry, needs no "library/" and spells out a tag or digest.
+        var canonical = !parts.AddLibraryPrefix
+            && (parts.TagLength >= 0 || parts.DigestLength >= 0)
+            && (parts.RegistryLength >= 0 || text.StartsWith(DockerHubRegistry + "/", StringComparison.Ordinal));
+        var normalized = canonical ? text : string.Create(length, (text, parts), static (span, state) => Write(span, state.text, state.parts));
+        return new ImageReference(
+            text,
+            normalized,
+            registryLength,
+            nameLength,
+            tagLength,
+            parts.DigestLength,
+            tagImplied: parts.TagLength < 0 && parts.DigestLength < 0);
+    }
 
-        Span<char> buffer = stackalloc char[MaxLength + 64];
-        var written = buffer[..length];
+    private static void Write(Span<char> destination, string text, ImageReferenceParser.Parts parts)
+    {
+        var src = text.AsSpan();
         var pos = 0;
-        Append(written, ref pos, registry);
-        written[pos++] = '/';
+        Append(destination, ref pos, parts.RegistryLength < 0 ? DockerHubRegistry : src.Slice(parts.RegistryStart, parts.RegistryLength));
+        destination[pos++] = '/';
         if (parts.AddLibraryPrefix)
         {
-            Append(written, ref pos, OfficialPrefix);
+            Append(destination, ref pos, OfficialPrefix);
         }
 
-        Append(written, ref pos, path);
-        if (hasTag)
+        Append(destination, ref pos, src.Slice(parts.PathStart, parts.PathLength));
+        if (parts.TagLength >= 0)
         {
-            written[pos++] = ':';
-            Append(written, ref pos, tag);
+            destination[pos++] = ':';
+            Append(destination, ref pos, src.Slice(parts.TagStart, parts.TagLength));
+        }
+        else if (parts.DigestLength < 0)
+        {
+            destination[pos++] = ':';
+            Append(destination, ref pos, DefaultTag);
         }
 
         if (parts.DigestLength >= 0)
         {
-            written[pos++] = '@';
-            Append(written, ref pos, digest);
+            destination[pos++] = '@';
+            Append(destination, ref pos, src.Slice(parts.DigestStart, parts.DigestLength));
         }
 
-        // Already-canonical input (the common case for pinned images) reuses the caller's string.
-        var normalized = written.SequenceEqual(src) ? text : new string(written);
-        return new ImageReference(
-            text,
-            normalized,
-            registry.Length,
-            nameLength,
-            hasTag ? tag.Length : -1,
-            parts.DigestLength < 0 ? -1 : digest.Length,
-            tagImplied: parts.TagLength < 0 && parts.DigestLength < 0);
+        Debug.Assert(pos == destination.Length, "normalized length was computed from the same parts");
     }
 
     private static void Append(Span<char> destination, ref int pos, ReadOnlySpan<char> value)

@@ -147,14 +147,12 @@ internal static class ImageReferenceParser
 
     private static string? CheckCharacters(ReadOnlySpan<char> s)
     {
-        for (var i = 0; i < s.Length; i++)
+        // Printable ASCII without space is the only alphabet a reference can use; find the first
+        // character outside it with one vectorised scan.
+        var i = s.IndexOfAnyExceptInRange('!', '~');
+        if (i >= 0)
         {
             var c = s[i];
-            if (c is > ' ' and < '\u007f')
-            {
-                continue;
-            }
-
             if (char.IsWhiteSpace(c))
             {
                 return $"image reference contains whitespace ({ReferenceGrammar.QuoteChar(c)}) at position {i}";

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace AdmissionGate.Images;
 
 /// <summary>
@@ -29,6 +31,10 @@ internal static class ReferenceGrammar
 
     private const int QuoteLimit = 80;
 
+    // Vectorised set membership for the two long runs in a reference: digest hex and image IDs.
+    private static readonly SearchValues<char> HexDigits = SearchValues.Create("0123456789abcdefABCDEF");
+    private static readonly SearchValues<char> LowerHexDigits = SearchValues.Create("0123456789abcdef");
+
     public static bool IsLowerAlnum(char c) => (uint)(c - 'a') <= 'z' - 'a' || (uint)(c - '0') <= 9;
 
     public static bool IsAsciiLetter(char c) => (uint)((c | 0x20) - 'a') <= 'z' - 'a';
@@ -39,45 +45,16 @@ internal static class ReferenceGrammar
 
     public static bool IsHex(char c) => (uint)(c - '0') <= 9 || (uint)((c | 0x20) - 'a') <= 'f' - 'a';
 
-    public static bool IsLowerHex(char c) => (uint)(c - '0') <= 9 || (uint)(c - 'a') <= 'f' - 'a';
-
     /// <summary><c>\w</c> in Go's RE2 is ASCII-only: letters, digits and underscore.</summary>
     public static bool IsWord(char c) => IsAsciiAlnum(c) || c == '_';
 
-    public static bool ContainsUpper(ReadOnlySpan<char> s)
-    {
-        foreach (var c in s)
-        {
-            if (IsUpper(c))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    public static bool ContainsUpper(ReadOnlySpan<char> s) => s.ContainsAnyInRange('A', 'Z');
 
     /// <summary>
     /// A bare 64-character lowercase hex string is an image ID, which Docker refuses to treat
     /// as a repository name (it would be ambiguous with <c>docker.io/library/&lt;hex&gt;</c>).
     /// </summary>
-    public static bool IsImageId(ReadOnlySpan<char> s)
-    {
-        if (s.Length != 64)
-        {
-            return false;
-        }
-
-        foreach (var c in s)
-        {
-            if (!IsLowerHex(c))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    public static bool IsImageId(ReadOnlySpan<char> s) => s.Length == 64 && !s.ContainsAnyExcept(LowerHexDigits);
 
     /// <summary>
     /// Validates <c>host [':' port]</c> where host is a domain name (components
@@ -350,12 +327,10 @@ internal static class ReferenceGrammar
             return $"invalid digest {Quote(digest)}: the hex part is empty";
         }
 
-        foreach (var c in hex)
+        var notHex = hex.IndexOfAnyExcept(HexDigits);
+        if (notHex >= 0)
         {
-            if (!IsHex(c))
-            {
-                return $"invalid digest {Quote(digest)}: character {QuoteChar(c)} is not a hex digit";
-            }
+            return $"invalid digest {Quote(digest)}: character {QuoteChar(hex[notHex])} is not a hex digit";
         }
 
         if (hex.Length < MinDigestHexLength)
@@ -380,15 +355,7 @@ internal static class ReferenceGrammar
             return $"invalid {algorithm} digest: expected {expected} hex digits, got {hex.Length}";
         }
 
-        foreach (var c in hex)
-        {
-            if (!IsLowerHex(c))
-            {
-                return $"invalid {algorithm} digest: hex digits must be lowercase";
-            }
-        }
-
-        return null;
+        return hex.ContainsAnyExcept(LowerHexDigits) ? $"invalid {algorithm} digest: hex digits must be lowercase" : null;
     }
 
     private static string? ValidateDigestAlgorithm(ReadOnlySpan<char> algorithm)

@@ -288,7 +288,9 @@ public class ImageReferencePropertyTests
             return true;
         }
 
+        // Leading zeros are fine (the dialer reads "05000" as 5000); only the value is bounded.
         var port = PortPattern.Match(upstream.Domain);
-        return port.Success && (port.Groups[1].Value.Length > 5 || int.Parse(port.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) is < 1 or > 65535);
+        var digits = port.Groups[1].Value.TrimStart('0');
+        return port.Success && (digits.Length is 0 or > 5 || int.Parse(digits, System.Globalization.CultureInfo.InvariantCulture) > 65535);
     }
 }

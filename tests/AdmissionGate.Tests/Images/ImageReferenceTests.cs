@@ -36,6 +36,7 @@ public class ImageReferenceTests
     // Non-Hub registries never get the "library/" namespace.
     [InlineData("example.com/app", "example.com", "app", "latest", true, null, "example.com/app:latest")]
     [InlineData("my-registry:5000/app", "my-registry:5000", "app", "latest", true, null, "my-registry:5000/app:latest")]
+    [InlineData("localhost:000443/app", "localhost:000443", "app", "latest", true, null, "localhost:000443/app:latest")]
     [InlineData("docker.io:443/app", "docker.io:443", "app", "latest", true, null, "docker.io:443/app:latest")]
     // An uppercase first segment is a host (namespaces are lowercase), as upstream decides.
     [InlineData("MyHost/app", "MyHost", "app", "latest", true, null, "MyHost/app:latest")]
@@ -101,6 +102,7 @@ public class ImageReferenceTests
     [InlineData("localhost:5000:1/app", "port must be decimal digits")]
     [InlineData("localhost:70000/app", "port must be between 1 and 65535")]
     [InlineData("localhost:0/app", "port must be between 1 and 65535")]
+    [InlineData("localhost:00000/app", "port must be between 1 and 65535")]
     [InlineData("localhost:99999999999999999999/app", "port must be between 1 and 65535")]
     [InlineData("[::1/app", "missing ']'")]
     [InlineData("[]:5000/app", "empty brackets")]
