@@ -72,7 +72,7 @@ public sealed class ImageReference : IEquatable<ImageReference>
     public string Repository => _repository ??= Normalized[(_registryLength + 1).._nameLength];
 
     /// <summary>The tag; <c>latest</c> when neither tag nor digest was written (see <see cref="TagImplied"/>).</summary>
-    public string? Tag => _tagLength < 0 ? null : (_tag ??= Normalized.Substring(_nameLength + 1, _tagLength));
+    public string? Tag => _tagLength < 0 ? null : (_tag ??= TagImplied ? DefaultTag : Normalized.Substring(_nameLength + 1, _tagLength));
 
     /// <summary>True when <see cref="Tag"/> is the implied <c>latest</c> rather than written.</summary>
     public bool TagImplied { get; }
