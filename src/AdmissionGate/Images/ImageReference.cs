@@ -12,9 +12,9 @@ namespace AdmissionGate.Images;
 /// Where upstream would accept an input but give it a surprising meaning, this type rejects it
 /// instead (rejecting is the safe direction for an admission gate):
 /// <list type="bullet">
-/// <item>A first segment that looks like a registry (contains '.' or ':', or has uppercase) but is not
-/// a valid domain, e.g. <c>my_reg.local/app</c>: upstream silently falls back to an unqualified
-/// name with an empty domain.</item>
+/// <item>A first segment that contains '.' but is not a valid host (only possible with '_', e.g.
+/// <c>my_reg.local/app</c>): upstream silently falls back to a name with an empty domain, which
+/// different clients resolve differently.</item>
 /// <item>Ports outside 1..65535, registry domains over 255 characters, inputs over 1024 characters.</item>
 /// </list>
 /// </remarks>
@@ -81,7 +81,7 @@ public sealed class ImageReference : IEquatable<ImageReference>
     public string? Digest => _digestLength < 0 ? null : (_digest ??= Normalized[^_digestLength..]);
 
     /// <summary><see cref="Registry"/> + "/" + <see cref="Repository"/>.</summary>
-    public string Name => _name ??= Normalized.Length == _nameLength ? Normalized : Normalized[.._nameLength];
+    public string Name => _name ??= Normalized[.._nameLength];
 
     /// <summary>Fully qualified form: <c>Name[:Tag][@Digest]</c>, e.g. <c>docker.io/library/nginx:latest</c>.</summary>
     public string Normalized { get; }
