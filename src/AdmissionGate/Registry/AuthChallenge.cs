@@ -86,12 +86,13 @@ internal sealed record AuthChallenge(string Scheme, IReadOnlyDictionary<string, 
             j++;
         }
 
+        var equalsSigns = j - i;
         while (j < s.Length && s[j] is ' ' or '\t')
         {
             j++;
         }
 
-        return j - i > 1 || j >= s.Length || s[j] == ',';
+        return equalsSigns > 1 || j >= s.Length || s[j] == ',';
     }
 
     private static void SkipWhitespace(string s, ref int i)

@@ -52,7 +52,8 @@ internal sealed class RegistryAuthenticator : IDisposable
     public async Task<AuthenticationHeaderValue?> AnswerChallengeAsync(
         RegistryConnection connection, string scope, HttpResponseMessage challengeResponse, AuthenticationHeaderValue? sent, CancellationToken ct)
     {
-        var challenges = challengeResponse.Headers.TryGetValues("WWW-Authenticate", out var values)
+        // Raw values: the typed header parser re-splits and re-serializes challenges, losing quoted commas.
+        var challenges = challengeResponse.Headers.NonValidated.TryGetValues("WWW-Authenticate", out var values)
             ? AuthChallenge.Parse(values)
             : [];
 
