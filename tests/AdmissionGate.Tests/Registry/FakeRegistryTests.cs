@@ -137,6 +137,36 @@ public sealed class FakeRegistryTests
     }
 
     [Fact]
+    public async Task Blob_redirects_are_followed_without_forwarding_credentials()
+    {
+        var blob = RandomNumberGenerator.GetBytes(2048);
+        string? authorizationAtStorage = "not called";
+        await using var storage = await LoopbackHttpServer.StartAsync(async context =>
+        {
+            authorizationAtStorage = context.Request.Headers.Authorization.ToString();
+            await context.Response.Body.WriteAsync(blob);
+        });
+        await using var fake = await LoopbackHttpServer.StartAsync(context =>
+        {
+            if (context.Request.Headers.Authorization.Count == 0)
+            {
+                context.Response.StatusCode = 401;
+                context.Response.Headers.WWWAuthenticate = "Basic realm=\"r\"";
+                return Task.CompletedTask;
+            }
+
+            context.Response.Redirect(new Uri(storage.BaseAddress, "signed-url?sig=abc").ToString());
+            return Task.CompletedTask;
+        });
+        using var client = TestClients.For(fake.Authority, credentials: new StaticCredentials("u", "redirect-secret"));
+
+        var fetched = await client.GetBlobAsync(fake.Authority, Repo, RegistryPusher.Digest(blob), null, ct);
+
+        fetched.Should().Equal(blob);
+        authorizationAtStorage.Should().BeEmpty("credentials for the registry must not travel to the storage host");
+    }
+
+    [Fact]
     public async Task An_oversized_Content_Length_is_refused_before_reading_the_body()
     {
         var body = new byte[1 << 20];
