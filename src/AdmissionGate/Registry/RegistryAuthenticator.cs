@@ -13,13 +13,15 @@ namespace AdmissionGate.Registry;
 internal sealed class RegistryAuthenticator : IDisposable
 {
     private const long MaxTokenResponseBytes = 1024 * 1024;
+    private const int MaxCachedTokens = 4096;
     private static readonly TimeSpan DefaultTokenLifetime = TimeSpan.FromSeconds(60);
 
     private readonly IRegistryCredentialProvider credentials;
     private readonly TimeProvider time;
     private readonly RegistryMetrics metrics;
     private readonly ConcurrentDictionary<(string Registry, string Scope), CachedToken> tokens = new();
-    private readonly ConcurrentDictionary<(string Registry, string Scope), SemaphoreSlim> fetchLocks = new();
+    // Striped so the set of locks stays bounded however many repositories the gate sees.
+    private readonly SemaphoreSlim[] fetchLocks = [.. Enumerable.Range(0, 32).Select(_ => new SemaphoreSlim(1, 1))];
     private readonly ConcurrentDictionary<string, bool> basicRegistries = new(StringComparer.Ordinal);
 
     public RegistryAuthenticator(IRegistryCredentialProvider credentials, TimeProvider time, RegistryMetrics metrics)
@@ -77,7 +79,7 @@ internal sealed class RegistryAuthenticator : IDisposable
 
     public void Dispose()
     {
-        foreach (var gate in fetchLocks.Values)
+        foreach (var gate in fetchLocks)
         {
             gate.Dispose();
         }
@@ -86,7 +88,7 @@ internal sealed class RegistryAuthenticator : IDisposable
     private async Task<string> GetTokenAsync(RegistryConnection connection, AuthChallenge challenge, string scope, string? rejectedToken, CancellationToken ct)
     {
         var key = (connection.Registry, scope);
-        var gate = fetchLocks.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
+        var gate = fetchLocks[(int)((uint)key.GetHashCode() % (uint)fetchLocks.Length)];
         await gate.WaitAsync(ct);
         try
         {
@@ -98,12 +100,31 @@ internal sealed class RegistryAuthenticator : IDisposable
 
             tokens.TryRemove(key, out _);
             var fresh = await FetchTokenAsync(connection, challenge, scope, ct);
+            PruneExpired();
             tokens[key] = fresh;
             return fresh.Token;
         }
         finally
         {
             gate.Release();
+        }
+    }
+
+    // One entry per (registry, repository) seen; drop the expired ones once the cache gets big.
+    private void PruneExpired()
+    {
+        if (tokens.Count < MaxCachedTokens)
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        foreach (var (key, token) in tokens)
+        {
+            if (token.ExpiresAt <= now)
+            {
+                tokens.TryRemove(key, out _);
+            }
         }
     }
 

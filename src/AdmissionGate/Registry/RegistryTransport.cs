@@ -102,6 +102,11 @@ internal sealed class RegistryTransport : IDisposable
                     failure = new RegistryException(call.Registry, RegistryErrorKind.Timeout, null,
                         $"Registry '{call.Registry}' did not answer {call.Description} within {settings.RequestTimeout.TotalSeconds:0.###} s.", ex);
                 }
+                catch (RegistryException ex) when (ex.Kind == RegistryErrorKind.Unavailable)
+                {
+                    // e.g. the token service answered 5xx: as transient as the registry doing so.
+                    failure = ex;
+                }
                 catch (HttpRequestException ex) when (!ct.IsCancellationRequested)
                 {
                     failure = Unreachable(call, ex);

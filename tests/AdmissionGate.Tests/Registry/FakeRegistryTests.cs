@@ -563,6 +563,66 @@ public sealed class FakeRegistryTests
     }
 
     [Fact]
+    public async Task An_unapproved_registry_receives_no_request_at_all()
+    {
+        await using var fake = await LoopbackHttpServer.StartAsync(context => context.Response.Body.WriteAsync(Manifest).AsTask());
+        using var approved = TestClients.For(fake.Authority);
+        using var client = approved.WithAccessPolicy(RegistryAccessPolicy.AllowOnly(["registry.example.com"]));
+
+        var calls = new Func<Task>[]
+        {
+            () => client.GetManifestAsync(fake.Authority, Repo, "latest", ct),
+            () => client.ResolveDigestAsync(fake.Authority, Repo, "latest", ct),
+            () => client.GetBlobAsync(fake.Authority, Repo, ManifestDigest, null, ct),
+            () => client.GetReferrersAsync(fake.Authority, Repo, ManifestDigest, "application/spdx+json", ct),
+        };
+        foreach (var call in calls)
+        {
+            (await call.Should().ThrowAsync<RegistryAccessDeniedException>()).Which.Message.Should().Contain(fake.Authority);
+        }
+
+        fake.RequestCount.Should().Be(0);
+        (await approved.GetManifestAsync(fake.Authority, Repo, ManifestDigest, ct)).Digest.Should().Be(ManifestDigest);
+        fake.RequestCount.Should().Be(1, "the same server is reachable through the approving client");
+    }
+
+    [Fact]
+    public async Task A_token_service_outage_is_retried()
+    {
+        var time = new TestTimeProvider(fireTimersImmediately: true);
+        var tokenCalls = 0;
+        LoopbackHttpServer? self = null;
+        await using var fake = await LoopbackHttpServer.StartAsync(async context =>
+        {
+            if (context.Request.Path == "/token")
+            {
+                if (Interlocked.Increment(ref tokenCalls) == 1)
+                {
+                    context.Response.StatusCode = 503;
+                    return;
+                }
+
+                await context.Response.WriteAsync("""{"token":"t"}""");
+                return;
+            }
+
+            if (context.Request.Headers.Authorization != "Bearer t")
+            {
+                context.Response.StatusCode = 401;
+                context.Response.Headers.WWWAuthenticate = $"Bearer realm=\"{self!.BaseAddress}token\"";
+                return;
+            }
+
+            await context.Response.Body.WriteAsync(Manifest);
+        });
+        self = fake;
+        using var client = TestClients.For(fake.Authority, RetryOptions, time: time);
+
+        (await client.GetManifestAsync(fake.Authority, Repo, ManifestDigest, ct)).Digest.Should().Be(ManifestDigest);
+        tokenCalls.Should().Be(2);
+    }
+
+    [Fact]
     public async Task Docker_Hub_names_map_to_the_API_host_and_library_namespace()
     {
         // Without network access we only check what the client would do: the policy sees docker.io, not the API host.
