@@ -70,24 +70,6 @@ public static partial class RegistryName
         }
     }
 
-    internal static bool IsLoopback(string canonicalRegistry)
-    {
-        var host = HostOf(canonicalRegistry);
-        return host is "localhost" or "[::1]" || host.StartsWith("127.", StringComparison.Ordinal);
-    }
-
-    internal static string HostOf(string registry)
-    {
-        if (registry.StartsWith('['))
-        {
-            var end = registry.IndexOf(']', StringComparison.Ordinal);
-            return registry[..(end + 1)];
-        }
-
-        var colon = registry.LastIndexOf(':');
-        return colon < 0 ? registry : registry[..colon];
-    }
-
     // host name or IPv4 or bracketed IPv6, optional port.
     [GeneratedRegex(@"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?\z", RegexOptions.CultureInvariant)]
     private static partial Regex RegistryPattern();
