@@ -1,0 +1,226 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+
+namespace AdmissionGate.Registry;
+
+/// <summary>One logical registry request: what to call, how to describe it in errors, which statuses the caller handles itself.</summary>
+internal sealed record RegistryCall(string Registry, string Repository, HttpMethod Method, Uri RelativeOrAbsoluteUri, string Description)
+{
+    public string? Accept { get; init; }
+
+    /// <summary>Non-success statuses handed to the caller's handler instead of being turned into exceptions.</summary>
+    public IReadOnlySet<HttpStatusCode> PassThrough { get; init; } = new HashSet<HttpStatusCode>();
+}
+
+/// <summary>
+/// Sends registry calls with authentication, per-attempt timeouts, retries (429/5xx/network, honouring Retry-After),
+/// the per-registry concurrency gate and metrics. Protocol knowledge lives in <see cref="RegistryClient"/>.
+/// </summary>
+internal sealed class RegistryTransport : IDisposable
+{
+    private readonly RegistryClientOptions options;
+    private readonly RegistryAuthenticator authenticator;
+    private readonly TimeProvider time;
+    private readonly RegistryMetrics metrics;
+    private readonly ConcurrentDictionary<string, Lazy<RegistryConnection>> connections = new(StringComparer.Ordinal);
+
+    public RegistryTransport(RegistryClientOptions options, IRegistryCredentialProvider credentials, TimeProvider time, RegistryMetrics metrics)
+    {
+        this.options = options;
+        this.time = time;
+        this.metrics = metrics;
+        authenticator = new RegistryAuthenticator(credentials, time, metrics);
+    }
+
+    public RegistryOptions OptionsFor(string registry) => Connection(registry).Options;
+
+    public async Task<T> SendAsync<T>(RegistryCall call, Func<HttpResponseMessage, CancellationToken, Task<T>> handle, CancellationToken ct)
+    {
+        try
+        {
+            return await SendWithRetriesAsync(call, handle, ct);
+        }
+        catch (RegistryException ex)
+        {
+            metrics.RecordError(call.Registry, ex.StatusCode is { } s ? ((int)s).ToString(CultureInfo.InvariantCulture) : "none", ex.Kind);
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        authenticator.Dispose();
+        foreach (var connection in connections.Values)
+        {
+            if (connection.IsValueCreated)
+            {
+                connection.Value.Dispose();
+            }
+        }
+    }
+
+    private RegistryConnection Connection(string registry) =>
+        connections.GetOrAdd(
+            registry,
+            r => new Lazy<RegistryConnection>(() => new RegistryConnection(r, options.For(r), options.UserAgent))).Value;
+
+    private async Task<T> SendWithRetriesAsync<T>(RegistryCall call, Func<HttpResponseMessage, CancellationToken, Task<T>> handle, CancellationToken ct)
+    {
+        var connection = Connection(call.Registry);
+        var settings = connection.Options;
+        var scope = $"repository:{call.Repository}:pull";
+
+        for (var attempt = 0; ; attempt++)
+        {
+            RegistryException failure;
+            TimeSpan? retryAfter = null;
+            var retryable = true;
+
+            await connection.Gate.WaitAsync(ct);
+            try
+            {
+                using var timeout = settings.RequestTimeout == Timeout.InfiniteTimeSpan
+                    ? null
+                    : new CancellationTokenSource(settings.RequestTimeout, time);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout?.Token ?? CancellationToken.None);
+                try
+                {
+                    using var response = await SendWithAuthAsync(connection, call, scope, linked.Token);
+                    if (response.IsSuccessStatusCode || call.PassThrough.Contains(response.StatusCode))
+                    {
+                        return await handle(response, linked.Token);
+                    }
+
+                    failure = StatusFailure(call, response);
+                    retryable = RetryTiming.IsRetryableStatus(response.StatusCode);
+                    retryAfter = retryable ? RetryTiming.ParseRetryAfter(response.Headers, time.GetUtcNow()) : null;
+                }
+                catch (OperationCanceledException ex) when (!ct.IsCancellationRequested && timeout?.IsCancellationRequested == true)
+                {
+                    failure = new RegistryException(call.Registry, RegistryErrorKind.Timeout, null,
+                        $"Registry '{call.Registry}' did not answer {call.Description} within {settings.RequestTimeout.TotalSeconds:0.###} s.", ex);
+                }
+                catch (RegistryException ex) when (ex.Kind == RegistryErrorKind.Unavailable)
+                {
+                    // e.g. the token service answered 5xx: as transient as the registry doing so.
+                    failure = ex;
+                }
+                catch (HttpRequestException ex) when (!ct.IsCancellationRequested)
+                {
+                    failure = Unreachable(call, ex);
+                }
+                catch (IOException ex) when (!ct.IsCancellationRequested)
+                {
+                    failure = Unreachable(call, ex);
+                }
+            }
+            finally
+            {
+                connection.Gate.Release();
+            }
+
+            if (!retryable || attempt >= settings.MaxRetries)
+            {
+                throw failure;
+            }
+
+            var delay = RetryTiming.Delay(attempt, settings.RetryBaseDelay, settings.MaxRetryDelay, retryAfter, Random.Shared.NextDouble());
+            await Task.Delay(delay, time, ct);
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendWithAuthAsync(RegistryConnection connection, RegistryCall call, string scope, CancellationToken ct)
+    {
+        var authorization = await authenticator.GetKnownAuthorizationAsync(call.Registry, scope, ct);
+        var response = await SendOnceAsync(connection, call, authorization, ct);
+        if (response.StatusCode != HttpStatusCode.Unauthorized)
+        {
+            return response;
+        }
+
+        AuthenticationHeaderValue? answer;
+        try
+        {
+            answer = await authenticator.AnswerChallengeAsync(connection, scope, response, authorization, ct);
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+
+        if (answer is null)
+        {
+            return response;
+        }
+
+        response.Dispose();
+        return await SendOnceAsync(connection, call, answer, ct);
+    }
+
+    private async Task<HttpResponseMessage> SendOnceAsync(RegistryConnection connection, RegistryCall call, AuthenticationHeaderValue? authorization, CancellationToken ct)
+    {
+        var uri = new Uri(connection.BaseUri, call.RelativeOrAbsoluteUri);
+        if (uri.Authority != connection.BaseUri.Authority || uri.Scheme != connection.BaseUri.Scheme)
+        {
+            throw new RegistryException(call.Registry, RegistryErrorKind.InvalidResponse, null,
+                $"Registry '{call.Registry}' pointed {call.Description} at another host; refusing to follow.");
+        }
+
+        using var request = new HttpRequestMessage(call.Method, uri);
+        if (call.Accept is { } accept)
+        {
+            request.Headers.TryAddWithoutValidation("Accept", accept);
+        }
+
+        request.Headers.Authorization = authorization;
+        var started = time.GetTimestamp();
+        try
+        {
+            var response = await connection.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            metrics.RecordRequest(call.Registry, call.Method.Method, ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture), time.GetElapsedTime(started));
+            return response;
+        }
+        catch (OperationCanceledException)
+        {
+            metrics.RecordRequest(call.Registry, call.Method.Method, "timeout", time.GetElapsedTime(started));
+            throw;
+        }
+        catch (HttpRequestException)
+        {
+            metrics.RecordRequest(call.Registry, call.Method.Method, "network_error", time.GetElapsedTime(started));
+            throw;
+        }
+    }
+
+    private static RegistryException Unreachable(RegistryCall call, Exception ex)
+    {
+        var reason = ex is HttpRequestException { HttpRequestError: not HttpRequestError.Unknown } hre
+            ? hre.HttpRequestError.ToString()
+            : ex.GetType().Name;
+        return new RegistryException(call.Registry, RegistryErrorKind.Unreachable, null,
+            $"Registry '{call.Registry}' could not be reached for {call.Description} ({reason}).", ex);
+    }
+
+    private static RegistryException StatusFailure(RegistryCall call, HttpResponseMessage response)
+    {
+        var status = response.StatusCode;
+        var code = (int)status;
+        var (kind, text) = status switch
+        {
+            HttpStatusCode.Unauthorized => (RegistryErrorKind.Unauthorized, "requires authentication that was not accepted"),
+            HttpStatusCode.Forbidden => (RegistryErrorKind.Denied, "denied access"),
+            HttpStatusCode.NotFound => (RegistryErrorKind.NotFound, "does not have"),
+            _ when RetryTiming.IsRetryableStatus(status) => (RegistryErrorKind.Unavailable, "is unavailable for"),
+            _ => (RegistryErrorKind.InvalidResponse, "answered unexpectedly for"),
+        };
+        var message = kind switch
+        {
+            RegistryErrorKind.Unauthorized or RegistryErrorKind.Denied => $"Registry '{call.Registry}' {text} to {call.Description} (HTTP {code}).",
+            _ => $"Registry '{call.Registry}' {text} {call.Description} (HTTP {code}).",
+        };
+        return new RegistryException(call.Registry, kind, status, message);
+    }
+}
