@@ -8,6 +8,7 @@ internal static class GateCli
     public static RootCommand Build()
     {
         var root = new RootCommand("AdmissionGate: a Kubernetes image supply-chain admission gate.");
+        root.Subcommands.Add(SigstoreCommand.Create());
         return root;
     }
 
