@@ -74,6 +74,12 @@ public sealed class BundleVerifier
                 return VerificationResult.Failure("key material", "policy expects a certificate identity but the bundle is signed with a public key and no key was provided");
             }
 
+            var structural = CertificateStructureFailure(bundle);
+            if (structural is not null)
+            {
+                return structural;
+            }
+
             key = SigstorePublicKey.FromCertificate(bundle.Certificate);
         }
 
@@ -235,7 +241,7 @@ public sealed class BundleVerifier
 
         if (entry.InclusionProof is { } proof)
         {
-            var failure = VerifyInclusionProof(entry, proof, log);
+            var failure = VerifyInclusionProof(entry, proof, log, checkpointRequired: bundle.MinorVersion >= 2);
             if (failure is not null)
             {
                 return failure;
@@ -269,7 +275,7 @@ public sealed class BundleVerifier
         return null;
     }
 
-    private static VerificationResult? VerifyInclusionProof(TlogEntry entry, InclusionProof proof, TransparencyLogInstance log)
+    private static VerificationResult? VerifyInclusionProof(TlogEntry entry, InclusionProof proof, TransparencyLogInstance log, bool checkpointRequired)
     {
         byte[] computed;
         try
@@ -288,7 +294,8 @@ public sealed class BundleVerifier
 
         if (string.IsNullOrEmpty(proof.Checkpoint))
         {
-            return VerificationResult.Failure("checkpoint", "the inclusion proof has no signed checkpoint");
+            // v0.1 bundles predate checkpoints; their SET (verified above) is what the log signed.
+            return checkpointRequired ? VerificationResult.Failure("checkpoint", "the inclusion proof has no signed checkpoint") : null;
         }
 
         SignedCheckpoint checkpoint;
@@ -317,21 +324,6 @@ public sealed class BundleVerifier
     private VerificationResult VerifyCertificate(SigstoreBundle bundle, CertificateIdentityPolicy identityPolicy, List<VerifiedTimestamp> timestamps, DateTimeOffset signingTime)
     {
         var leaf = bundle.Certificate!;
-        if (IsCertificateAuthority(leaf) || CertificateUtil.IsSelfSigned(leaf))
-        {
-            return VerificationResult.Failure("certificate", "the signing certificate is a CA or self-signed certificate");
-        }
-
-        if (bundle.ExtraCertificates.Any(CertificateUtil.IsSelfSigned))
-        {
-            return VerificationResult.Failure("certificate", "the bundle's certificate chain contains a root certificate; roots must come from the trust root");
-        }
-
-        var eku = leaf.Extensions.OfType<X509EnhancedKeyUsageExtension>().FirstOrDefault();
-        if (eku is not null && !eku.EnhancedKeyUsages.Cast<System.Security.Cryptography.Oid>().Any(o => o.Value == "1.3.6.1.5.5.7.3.3"))
-        {
-            return VerificationResult.Failure("certificate", "the signing certificate is not valid for code signing");
-        }
 
         IReadOnlyList<X509Certificate2>? chain = null;
         foreach (var timestamp in timestamps)
@@ -395,6 +387,28 @@ public sealed class BundleVerifier
             Timestamps = timestamps,
             PayloadType = bundle.DsseEnvelope?.PayloadType,
         };
+    }
+
+    private static VerificationResult? CertificateStructureFailure(SigstoreBundle bundle)
+    {
+        var leaf = bundle.Certificate!;
+        if (IsCertificateAuthority(leaf) || CertificateUtil.IsSelfSigned(leaf))
+        {
+            return VerificationResult.Failure("certificate", "the signing certificate is a CA or self-signed certificate");
+        }
+
+        if (bundle.ExtraCertificates.Any(CertificateUtil.IsSelfSigned))
+        {
+            return VerificationResult.Failure("certificate", "the bundle's certificate chain contains a root certificate; roots must come from the trust root");
+        }
+
+        var eku = leaf.Extensions.OfType<X509EnhancedKeyUsageExtension>().FirstOrDefault();
+        if (eku is not null && !eku.EnhancedKeyUsages.Cast<Oid>().Any(o => o.Value == "1.3.6.1.5.5.7.3.3"))
+        {
+            return VerificationResult.Failure("certificate", "the signing certificate is not valid for code signing");
+        }
+
+        return null;
     }
 
     private static bool IsCertificateAuthority(X509Certificate2 certificate) =>

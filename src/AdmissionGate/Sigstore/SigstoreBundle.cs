@@ -227,9 +227,9 @@ public sealed class SigstoreBundle
             throw new SigstoreVerificationException($"{path} has no inclusionPromise, which a v0.1 bundle requires");
         }
 
-        if (minor >= 2 && (proof is null || string.IsNullOrEmpty(proof.Checkpoint)))
+        if (minor >= 2 && proof is null)
         {
-            throw new SigstoreVerificationException($"{path} has no inclusionProof with a checkpoint, which a v0.{minor} bundle requires");
+            throw new SigstoreVerificationException($"{path} has no inclusionProof, which a v0.{minor} bundle requires");
         }
 
         var body = SigstoreJson.RequireBase64(entry, "canonicalizedBody", path);

@@ -90,8 +90,10 @@ internal static class SigstoreJson
 
     public static byte[] DecodeBase64(string text, string what)
     {
-        // protobuf-JSON allows both the standard and the URL-safe alphabet, padded or not.
-        var normalized = text.Replace('-', '+').Replace('_', '/');
+        // protobuf-JSON allows both the standard and the URL-safe alphabet, padded or not; like Go's decoder
+        // (which the reference clients use) line breaks from wrapped base64 are ignored.
+        var normalized = text.Replace("\r", string.Empty, StringComparison.Ordinal).Replace("\n", string.Empty, StringComparison.Ordinal)
+            .Replace('-', '+').Replace('_', '/');
         var remainder = normalized.Length % 4;
         if (remainder == 1)
         {
