@@ -176,7 +176,8 @@ public sealed class SigstoreBundle
 
     private static TlogEntry ParseTlogEntry(JsonElement entry, string path, int minor)
     {
-        var logIndex = SigstoreJson.RequireInt64(entry, "logIndex", path);
+        // proto3 JSON omits zero values, so an absent index is index 0.
+        var logIndex = SigstoreJson.OptionalInt64(entry, "logIndex", path) ?? 0;
         if (logIndex < 0)
         {
             throw new SigstoreVerificationException($"{path}.logIndex is negative");
@@ -200,7 +201,7 @@ public sealed class SigstoreBundle
         {
             var p = proofElement.Value;
             var proofPath = path + ".inclusionProof";
-            var proofIndex = SigstoreJson.RequireInt64(p, "logIndex", proofPath);
+            var proofIndex = SigstoreJson.OptionalInt64(p, "logIndex", proofPath) ?? 0;
             var treeSize = SigstoreJson.RequireInt64(p, "treeSize", proofPath);
             if (proofIndex < 0 || treeSize <= 0 || proofIndex >= treeSize)
             {

@@ -20,7 +20,7 @@ public static class TimestampAuthorityVerifier
         var tokenBytes = UnwrapResponse(signedTimestamp);
         if (!Rfc3161TimestampToken.TryDecode(tokenBytes, out var token, out var consumed) || consumed != tokenBytes.Length)
         {
-            throw new SigstoreVerificationException("RFC 3161 timestamp is not a valid timestamp token");
+            throw new SigstoreVerificationException("RFC 3161 timestamp is not a valid timestamp token (malformed, or its embedded signing certificate does not cover the stamped time)");
         }
 
         var time = token.TokenInfo.Timestamp;
