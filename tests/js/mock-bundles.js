@@ -47,7 +47,7 @@ async function instance(name, caClock) {
   const tsa = await mock.initializeTSA(keyPair());
   for (const [base, handler] of [
     [urls.fulcio, mock.fulcioHandler(ca)],
-    [urls.rekor, mock.rekorHandler(tlog)],
+    [urls.rekor, canonicalizingRekor(mock.rekorHandler(tlog))],
     [urls.tsa, mock.tsaHandler(tsa)],
   ]) {
     nock(base).post(handler.path).reply(async (_, body) => {
@@ -88,6 +88,28 @@ async function instance(name, caClock) {
   return { urls, root };
 }
 
+// Real Rekor stores a dsse proposal in canonical form (envelope hash, payload hash, signatures with
+// verifiers); the mock logs the raw proposal, which no verifier accepts. Canonicalise it the way Rekor does.
+function canonicalizingRekor(handler) {
+  const sha256 = (data) => crypto.createHash('sha256').update(data).digest('hex');
+  return {
+    path: handler.path,
+    fn: async (body) => {
+      const entry = JSON.parse(body);
+      if (entry.kind === 'dsse' && entry.spec && entry.spec.proposedContent) {
+        const { envelope, verifiers } = entry.spec.proposedContent;
+        const parsed = JSON.parse(envelope);
+        entry.spec = {
+          envelopeHash: { algorithm: 'sha256', value: sha256(envelope) },
+          payloadHash: { algorithm: 'sha256', value: sha256(Buffer.from(parsed.payload, 'base64')) },
+          signatures: parsed.signatures.map((sig, i) => ({ signature: sig.sig, verifier: verifiers[i] || verifiers[0] })),
+        };
+      }
+      return handler.fn(JSON.stringify(entry));
+    },
+  };
+}
+
 function referenceVerdict(bundleJson, artifact, rootJson, identity, issuer) {
   try {
     const trust = toTrustMaterial(TrustedRoot.fromJSON(rootJson));
@@ -96,6 +118,15 @@ function referenceVerdict(bundleJson, artifact, rootJson, identity, issuer) {
       subjectAlternativeName: identity,
       extensions: { issuer },
     });
+    // @sigstore/verify checks the envelope, not what it attests to; binding the in-toto subject to the
+    // artifact is its callers' job (as in the sigstore-js conformance client), so do that here too.
+    if (bundleJson.dsseEnvelope) {
+      const statement = JSON.parse(Buffer.from(bundleJson.dsseEnvelope.payload, 'base64').toString());
+      const digest = crypto.createHash('sha256').update(artifact).digest('hex');
+      if (!(statement.subject || []).some((s) => s.digest && s.digest.sha256 === digest)) {
+        return 'fail: SUBJECT_MISMATCH: no in-toto subject matches the artifact digest';
+      }
+    }
     return 'pass';
   } catch (e) {
     return `fail: ${(e && (e.code || e.name)) || 'error'}: ${(e && e.message) || e}`.replace(/\s+/g, ' ');

@@ -38,6 +38,14 @@ public class MockBundleVerificationTests(MockSigstoreFixture mock) : IClassFixtu
     }
 
     [Fact]
+    public void Valid_dsse_attestation_verifies_with_its_payload_type()
+    {
+        var result = Verify(mock["dsse-attestation"]);
+        result.Verified.Should().BeTrue(result.FailureReason);
+        result.PayloadType.Should().Be("application/vnd.in-toto+json");
+    }
+
+    [Fact]
     public void Rfc3161_timestamp_from_the_mock_tsa_is_verified()
     {
         var result = Verify(mock["message-signature-with-tsa"]);
@@ -50,6 +58,7 @@ public class MockBundleVerificationTests(MockSigstoreFixture mock) : IClassFixtu
     [InlineData("flipped-dsse-signature", "signature")]
     [InlineData("wrong-message-digest", "artifact digest")]
     [InlineData("wrong-artifact", "artifact digest")]
+    [InlineData("wrong-artifact-dsse", "artifact digest")]
     [InlineData("wrong-identity", "certificate identity")]
     [InlineData("wrong-issuer", "certificate identity")]
     [InlineData("expired-certificate", "certificate validity")]
