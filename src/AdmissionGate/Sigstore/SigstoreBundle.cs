@@ -71,6 +71,22 @@ public sealed class SigstoreBundle
     /// <summary>The signature bytes the log and any timestamp authority saw.</summary>
     public byte[] SignatureBytes => MessageSignature?.Signature ?? DsseEnvelope!.Signatures[0].Signature;
 
+    /// <summary>
+    /// Builds the bundle equivalent of material that arrived another way (the legacy cosign signature layout),
+    /// with v0.1 semantics: the transparency log entry is proven by its SET.
+    /// </summary>
+    internal static SigstoreBundle FromLegacyMaterial(X509Certificate2? certificate, IReadOnlyList<TlogEntry> entries, IReadOnlyList<byte[]> timestamps, MessageSignature signature) =>
+        new()
+        {
+            MediaType = "application/vnd.dev.sigstore.bundle+json;version=0.1",
+            MinorVersion = 1,
+            Certificate = certificate,
+            HasPublicKey = certificate is null,
+            TlogEntries = entries,
+            Rfc3161Timestamps = timestamps,
+            MessageSignature = signature,
+        };
+
     public static SigstoreBundle Load(string path)
     {
         string json;
