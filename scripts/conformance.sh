@@ -29,6 +29,7 @@ node -e '
 
 dotnet build src/AdmissionGate/AdmissionGate.csproj -c "${CONFIG:-Debug}" -o "$work/bin" --nologo -v quiet >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 2; }
 gate="$work/bin/admission-gate"
+export ADMISSION_GATE_SIGSTORE_TRUSTED_ROOT="$public_root"
 
 default_identity="https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
 default_issuer="https://token.actions.githubusercontent.com"
@@ -39,9 +40,10 @@ for dir in "$cases_dir"/*/; do
   [ -f "$dir/bundle.sigstore.json" ] || continue
   artifact="$cases_dir/a.txt"
   [ -f "$dir/artifact" ] && artifact="$dir/artifact"
-  root="$public_root"
-  [ -f "$dir/trusted_root.json" ] && root="$dir/trusted_root.json"
-  args=(sigstore verify-bundle --bundle "$dir/bundle.sigstore.json" --trusted-root "$root")
+  # Like the conformance suite, pass --trusted-root only for a custom root; otherwise the gate falls back to
+  # the public-good root (here the copy extracted above, through its environment variable).
+  args=(sigstore verify-bundle --bundle "$dir/bundle.sigstore.json")
+  [ -f "$dir/trusted_root.json" ] && args+=(--trusted-root "$dir/trusted_root.json")
   if [ -f "$dir/key.pub" ]; then
     args+=(--key "$dir/key.pub")
   else
