@@ -52,6 +52,11 @@ public sealed class BundleVerifier
         {
             return VerificationResult.Failure("bundle", ex.Message);
         }
+        catch (Exception ex) when (ex is CryptographicException or System.Formats.Asn1.AsnContentException or FormatException or ArgumentException or OverflowException)
+        {
+            // Hostile input must end in a verdict, never in a crash of the admission path.
+            return VerificationResult.Failure("bundle", $"malformed verification material ({ex.GetType().Name})");
+        }
     }
 
     private VerificationResult VerifyCore(SigstoreBundle bundle, Artifact artifact, VerificationPolicy policy)

@@ -2,6 +2,8 @@ using System.Text.Json.Nodes;
 using AdmissionGate.Cli;
 using AdmissionGate.Sigstore;
 using FluentAssertions;
+using FsCheck;
+using FsCheck.Fluent;
 using Xunit;
 
 namespace AdmissionGate.Tests.Sigstore;
@@ -85,6 +87,31 @@ public class MockBundleVerificationTests(MockSigstoreFixture mock) : IClassFixtu
         var result = Verify(c, bundle.ToJsonString());
         result.Verified.Should().BeFalse();
         result.FailedCheck.Should().Be("inclusion proof");
+    }
+
+    [Fact]
+    public void Random_single_character_corruption_never_crashes_and_never_verifies_a_changed_signature()
+    {
+        var c = mock["message-signature-with-tsa"];
+        var json = c.BundleJson;
+        var root = TrustedRoot.Load(c.TrustedRootPath);
+        var verifier = new BundleVerifier(root);
+        var policy = VerificationPolicy.ForIdentity(CertificateIdentityPolicy.Exact(c.Identity, c.Issuer));
+        var artifact = Artifact.FromBytes(c.Artifact);
+        var signature = JsonNode.Parse(json)!["messageSignature"]!["signature"]!.GetValue<string>();
+        var signatureStart = json.IndexOf(signature, StringComparison.Ordinal);
+        const string alphabet = "AZaz09+/=\"{}[],:x";
+        Prop.ForAll(
+            Gen.Choose(0, json.Length - 1).SelectMany(i => Gen.Elements(alphabet.ToCharArray()).Select(ch => (i, ch))).ToArbitrary(),
+            t =>
+            {
+                var (index, ch) = t;
+                var mutated = json[..index] + ch + json[(index + 1)..];
+                var result = verifier.Verify(mutated, artifact, policy);
+                // The last base64 quantum may carry unused bits, so only the unambiguous part counts.
+                var insideSignature = index >= signatureStart && index < signatureStart + signature.Length - 4 && json[index] != ch;
+                return !(insideSignature && result.Verified);
+            }).QuickCheckThrowOnFailure();
     }
 
     [Fact]
