@@ -9,7 +9,8 @@ namespace AdmissionGate.Tests.Sigstore;
 /// Re-expresses mock Sigstore bundles in the legacy cosign .sig layout (payload, base64 signature, PEM
 /// certificate, dev.sigstore.cosign/bundle Rekor SET, RFC 3161 timestamp) and verifies that form.
 /// </summary>
-public class CosignSignatureVerifierTests(MockSigstoreFixture mock) : IClassFixture<MockSigstoreFixture>
+[Collection(MockSigstoreCollection.Name)]
+public class CosignSignatureVerifierTests(MockSigstoreFixture mock)
 {
     private sealed record Legacy(byte[] Payload, string Signature, string CertPem, string RekorBundle, string? Timestamp, TrustedRoot Root, MockCase Case);
 

@@ -8,7 +8,8 @@ using Xunit;
 
 namespace AdmissionGate.Tests.Sigstore;
 
-public class MockBundleVerificationTests(MockSigstoreFixture mock) : IClassFixture<MockSigstoreFixture>
+[Collection(MockSigstoreCollection.Name)]
+public class MockBundleVerificationTests(MockSigstoreFixture mock)
 {
     private static VerificationResult Verify(MockCase c, string? bundleJson = null, string? identity = null) =>
         new BundleVerifier(TrustedRoot.Load(c.TrustedRootPath))

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Xunit;
 
 namespace AdmissionGate.Tests.Sigstore;
 
@@ -71,6 +72,13 @@ public sealed class MockSigstoreFixture : IDisposable
 
         throw new InvalidOperationException("tests/js/mock-bundles.js not found above " + AppContext.BaseDirectory);
     }
+}
+
+/// <summary>Shares one generated corpus between the test classes that need it (generation takes seconds).</summary>
+[CollectionDefinition(Name)]
+public sealed class MockSigstoreCollection : ICollectionFixture<MockSigstoreFixture>
+{
+    public const string Name = "mock-sigstore";
 }
 
 public sealed class MockCase(string directory)
