@@ -5,7 +5,7 @@ CONFIG ?= Debug
 GATE_PROJECT := src/AdmissionGate/AdmissionGate.csproj
 RESULTS := artifacts/test-results
 
-.PHONY: run test build deps format format-check clean
+.PHONY: run test build deps format format-check clean conformance
 
 ## Run the gate locally over HTTPS on 127.0.0.1:8443 with the embedded default policy.
 run:
@@ -20,6 +20,10 @@ test: deps
 	$(DOTNET) build AdmissionGate.sln -c $(CONFIG)
 	$(DOTNET) test AdmissionGate.sln -c $(CONFIG) --no-build --filter "Category!=Conformance" --logger "trx" --results-directory $(RESULTS) $(TEST_ARGS); \
 	  status=$$?; scripts/test-summary.sh $(RESULTS); exit $$status
+
+## Tests against data in ../shared (Sigstore conformance vectors, captured AdmissionReviews); not part of `make test`.
+conformance:
+	@scripts/conformance.sh
 
 deps:
 	@scripts/install-test-deps.sh
