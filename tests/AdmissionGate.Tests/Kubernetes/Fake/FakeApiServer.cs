@@ -48,6 +48,9 @@ internal sealed class FakeApiServer : IAsyncDisposable
     public bool GoneAsHttpStatus { get; set; }
     public TimeSpan BookmarkInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>While set, watch requests get 503 (an outage window in which tests change state unseen).</summary>
+    public bool RejectWatches { get; set; }
+
     /// <summary>Method and path+query of every request (never bodies: secrets travel in them).</summary>
     public IReadOnlyCollection<string> Requests => _requests;
     public int WatchRequests => Volatile.Read(ref _watchRequests);
@@ -276,6 +279,12 @@ internal sealed class FakeApiServer : IAsyncDisposable
     private async Task WatchAsync(HttpContext ctx, Route route, LabelSelector labels, FieldFilter fields)
     {
         Interlocked.Increment(ref _watchRequests);
+        if (RejectWatches)
+        {
+            await WriteAsync(ctx, FakeStore.Status(503, "ServiceUnavailable", "watch temporarily unavailable"));
+            return;
+        }
+
         var q = ctx.Request.Query;
         var bookmarks = q["allowWatchBookmarks"].ToString() is "true" or "1";
         var (watcher, error) = Store.StartWatch(route.Resource, route.Namespace, labels, fields, q["resourceVersion"], bookmarks);

@@ -570,7 +570,7 @@ internal sealed class FakeStore
 /// <summary>One open watch: a queue of serialized event lines, filtered by namespace and selectors.</summary>
 internal sealed class FakeWatcher(FakeResource resource, string? ns, LabelSelector labels, FieldFilter fields, bool bookmarks)
 {
-    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>(); // not SingleReader: that variant cannot Count
     private readonly CancellationTokenSource _dropped = new();
 
     public FakeResource Resource => resource;
