@@ -176,11 +176,6 @@ public sealed partial class LeaderElector
         {
             SetLeader(false);
             await leadership.CancelAsync();
-            if (ct.IsCancellationRequested && _options.ReleaseOnCancel)
-            {
-                await ReleaseAsync();
-            }
-
             try
             {
                 OnStoppedLeading?.Invoke();
@@ -188,6 +183,12 @@ public sealed partial class LeaderElector
             catch (Exception ex)
             {
                 LogCallbackFailed(_logger, ex);
+            }
+
+            // Hand the lease over only after our leader work was told to stop, so two leaders never overlap.
+            if (ct.IsCancellationRequested && _options.ReleaseOnCancel)
+            {
+                await ReleaseAsync();
             }
         }
     }
