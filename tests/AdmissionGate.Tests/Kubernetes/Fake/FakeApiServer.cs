@@ -44,6 +44,9 @@ internal sealed class FakeApiServer : IAsyncDisposable
     public ConcurrentDictionary<string, bool> Tokens { get; } = new(StringComparer.Ordinal);
     public string Token { get; } = "fake-token-" + Guid.NewGuid().ToString("N");
 
+    /// <summary>Tokens that authenticate but are authorized for nothing (every request gets 403).</summary>
+    public ConcurrentDictionary<string, bool> ForbiddenTokens { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Answer a compacted watch with HTTP 410 instead of a 200 stream carrying an ERROR event.</summary>
     public bool GoneAsHttpStatus { get; set; }
     public TimeSpan BookmarkInterval { get; set; } = TimeSpan.FromSeconds(1);
@@ -165,6 +168,15 @@ internal sealed class FakeApiServer : IAsyncDisposable
         }
 
         var route = Route.Parse(req.Path.Value ?? "/");
+        if (route is not null && ForbiddenTokens.ContainsKey(req.Headers.Authorization.ToString().Replace("Bearer ", "", StringComparison.Ordinal)))
+        {
+            var verb = HttpMethods.IsGet(req.Method) ? (route.Name is null ? "list" : "get") : req.Method.ToLowerInvariant();
+            await WriteAsync(ctx, FakeStore.Status(403, StatusReasons.Forbidden,
+                $"{route.Resource.Plural} is forbidden: User \"system:serviceaccount:test:limited\" cannot {verb} resource \"{route.Resource.Plural}\" in API group \"\" in the namespace \"{route.Namespace}\"",
+                route.Name, route.Resource.Plural));
+            return;
+        }
+
         if (route is null)
         {
             await WriteAsync(ctx, FakeStore.Status(404, StatusReasons.NotFound, "the server could not find the requested resource"));
@@ -188,7 +200,7 @@ internal sealed class FakeApiServer : IAsyncDisposable
     private async Task<bool> AuthenticateAsync(HttpContext ctx)
     {
         var auth = ctx.Request.Headers.Authorization.ToString();
-        if (auth.StartsWith("Bearer ", StringComparison.Ordinal) && Tokens.ContainsKey(auth["Bearer ".Length..].Trim()))
+        if (auth.StartsWith("Bearer ", StringComparison.Ordinal) && (Tokens.ContainsKey(auth["Bearer ".Length..].Trim()) || ForbiddenTokens.ContainsKey(auth["Bearer ".Length..].Trim())))
         {
             LastAuthenticatedUser = "token";
             return true;
