@@ -67,11 +67,9 @@ public sealed class KubernetesClientConfig
             KeepAlivePingDelay = TimeSpan.FromSeconds(30),
             KeepAlivePingTimeout = TimeSpan.FromSeconds(15),
         };
+        // SocketsHttpHandler always derives SNI/TargetHost from the request URI, so tls-server-name is enforced in
+        // the validation callback instead (SNI still carries the URI host).
         sockets.SslOptions.RemoteCertificateValidationCallback = ValidateServerCertificate;
-        if (TlsServerName is not null)
-        {
-            sockets.SslOptions.TargetHost = TlsServerName;
-        }
 
         if (ClientCertificate is not null)
         {
@@ -95,11 +93,22 @@ public sealed class KubernetesClientConfig
 
         if (CertificateAuthorities is null || CertificateAuthorities.Count == 0)
         {
-            return errors == SslPolicyErrors.None;
+            if (TlsServerName is null)
+            {
+                return errors == SslPolicyErrors.None;
+            }
+
+            using var cert = new X509Certificate2(certificate);
+            return (errors & ~SslPolicyErrors.RemoteCertificateNameMismatch) == SslPolicyErrors.None && cert.MatchesHostname(TlsServerName);
         }
 
+        using var leaf = new X509Certificate2(certificate);
+
         // The host name check is independent of who issued the certificate.
-        if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+        var nameOk = TlsServerName is null
+            ? (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0
+            : leaf.MatchesHostname(TlsServerName);
+        if (!nameOk)
         {
             return false;
         }
@@ -116,7 +125,6 @@ public sealed class KubernetesClientConfig
             }
         }
 
-        using var leaf = new X509Certificate2(certificate);
         return custom.Build(leaf);
     }
 

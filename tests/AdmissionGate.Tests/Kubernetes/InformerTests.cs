@@ -182,6 +182,31 @@ public sealed class InformerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Failing_lists_are_retried_with_capped_backoff_until_access_is_granted()
+    {
+        _server.ForbiddenTokens["pending-rbac"] = true;
+        using var api = _server.CreateClient("pending-rbac");
+        var informer = new Informer<V1Secret>(ListWatchSource.Secrets(api, "team-a"), new InformerOptions
+        {
+            InitialBackoff = TimeSpan.FromMilliseconds(50),
+            MaxBackoff = TimeSpan.FromMilliseconds(200),
+            Jitter = 0.2,
+        });
+        _run = informer.RunAsync(_stop.Token);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        informer.HasSynced.Should().BeFalse();
+        var attempts = _server.Requests.Count(r => r.StartsWith("GET /api/v1/namespaces/team-a/secrets", StringComparison.Ordinal) && !r.Contains("watch", StringComparison.Ordinal));
+        // 50+100+200+200+... ms: roughly 10 attempts in 2 s; a loop without backoff would make hundreds.
+        attempts.Should().BeInRange(4, 20);
+
+        _server.ForbiddenTokens.TryRemove("pending-rbac", out _);
+        _server.Tokens["pending-rbac"] = true;
+        await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+        informer.ListCount.Should().Be(1);
+    }
+
+    [Fact]
     public async Task Cancellation_stops_the_informer_and_closes_its_watch()
     {
         await StartSecretsInformerAsync();

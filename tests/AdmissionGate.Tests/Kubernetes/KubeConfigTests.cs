@@ -149,6 +149,39 @@ public sealed class KubeConfigTests : IAsyncLifetime, IDisposable
         await act.Should().ThrowAsync<HttpRequestException>();
     }
 
+    [Theory]
+    [InlineData("localhost", true)]
+    [InlineData("wrong.example", false)]
+    public async Task The_server_name_is_checked_even_when_the_chain_is_trusted(string tlsServerName, bool ok)
+    {
+        var yaml = $"""
+            current-context: c
+            clusters:
+            - name: fake
+              cluster:
+                server: {_server.BaseAddress}
+                certificate-authority-data: {B64(_server.Pki.CaPem)}
+                tls-server-name: {tlsServerName}
+            users:
+            - name: u
+              user:
+                token: {_server.Token}
+            contexts:
+            - name: c
+              context: {"{"}cluster: fake, user: u{"}"}
+            """;
+        using var api = KubernetesApi.Create(KubernetesClientConfig.FromKubeConfigYaml(yaml));
+        var act = () => api.ListNamespacesAsync();
+        if (ok)
+        {
+            await act.Should().NotThrowAsync();
+        }
+        else
+        {
+            await act.Should().ThrowAsync<HttpRequestException>();
+        }
+    }
+
     [Fact]
     public async Task A_wrong_token_is_mapped_to_an_unauthorized_api_exception()
     {
