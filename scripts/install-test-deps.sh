@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 apt_packages=()
 command -v docker-registry >/dev/null 2>&1 || apt_packages+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || apt_packages+=(apache2-utils)
+# kubectl validates the kubeconfigs the Kubernetes tests generate (Debian ships it as kubernetes-client).
+command -v kubectl >/dev/null 2>&1 || apt_packages+=(kubernetes-client)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "installing Debian packages: ${apt_packages[*]}"
   sudo_cmd=""

@@ -1,0 +1,56 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AdmissionGate.Kubernetes;
+
+/// <summary>Wiring for the host: one API client, a namespace label cache and leader election as hosted services.</summary>
+public static class KubernetesServiceCollectionExtensions
+{
+    /// <summary>Registers <see cref="IKubernetesApi"/> built from <paramref name="config"/> (e.g. <see cref="KubernetesClientConfig.LoadDefault"/>).</summary>
+    public static IServiceCollection AddKubernetesApi(this IServiceCollection services, Func<IServiceProvider, KubernetesClientConfig> config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        services.TryAddSingleton(config);
+        services.TryAddSingleton(sp => KubernetesApi.Create(sp.GetRequiredService<KubernetesClientConfig>()));
+        services.TryAddSingleton<IKubernetesApi>(sp => sp.GetRequiredService<KubernetesApi>());
+        return services;
+    }
+
+    /// <summary>Registers <see cref="NamespaceLabelCache"/> as <see cref="INamespaceLabelLookup"/>, kept current by a hosted service.</summary>
+    public static IServiceCollection AddNamespaceLabelCache(this IServiceCollection services, InformerOptions? options = null)
+    {
+        services.TryAddSingleton(sp => new NamespaceLabelCache(
+            sp.GetRequiredService<IKubernetesApi>(),
+            options ?? new InformerOptions { Name = "namespaces" },
+            sp.GetService<TimeProvider>(),
+            sp.GetService<ILoggerFactory>()?.CreateLogger<NamespaceLabelCache>()));
+        services.TryAddSingleton<INamespaceLabelLookup>(sp => sp.GetRequiredService<NamespaceLabelCache>());
+        services.AddHostedService<NamespaceLabelCacheService>();
+        return services;
+    }
+
+    /// <summary>Registers a <see cref="LeaderElector"/> that campaigns while the host runs and releases the lease on shutdown.</summary>
+    public static IServiceCollection AddLeaderElection(this IServiceCollection services, LeaderElectionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        services.TryAddSingleton(sp => new LeaderElector(
+            sp.GetRequiredService<IKubernetesApi>(),
+            options,
+            sp.GetService<TimeProvider>(),
+            sp.GetService<ILoggerFactory>()?.CreateLogger<LeaderElector>()));
+        services.AddHostedService<LeaderElectionService>();
+        return services;
+    }
+}
+
+internal sealed class NamespaceLabelCacheService(NamespaceLabelCache cache) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => cache.RunAsync(stoppingToken);
+}
+
+internal sealed class LeaderElectionService(LeaderElector elector) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => elector.RunAsync(stoppingToken);
+}

@@ -1,0 +1,18 @@
+namespace AdmissionGate.Tests.Kubernetes.Fake;
+
+/// <summary>The resources the fake serves, with the REST shape of each.</summary>
+internal sealed record FakeResource(string Plural, string Kind, string ApiVersion, string GroupPath, bool Namespaced)
+{
+    public static readonly FakeResource Namespaces = new("namespaces", "Namespace", "v1", "api/v1", false);
+    public static readonly FakeResource Pods = new("pods", "Pod", "v1", "api/v1", true);
+    public static readonly FakeResource Secrets = new("secrets", "Secret", "v1", "api/v1", true);
+    public static readonly FakeResource Leases = new("leases", "Lease", "coordination.k8s.io/v1", "apis/coordination.k8s.io/v1", true);
+
+    public static readonly IReadOnlyList<FakeResource> All = [Namespaces, Pods, Secrets, Leases];
+
+    /// <summary>"leases.coordination.k8s.io" as conflict messages spell it.</summary>
+    public string QualifiedName => ApiVersion.Contains('/', StringComparison.Ordinal) ? $"{Plural}.{ApiVersion[..ApiVersion.IndexOf('/', StringComparison.Ordinal)]}" : Plural;
+
+    public static FakeResource? Find(string groupPath, string plural) =>
+        All.FirstOrDefault(r => r.GroupPath == groupPath && r.Plural == plural);
+}
