@@ -117,6 +117,7 @@ public sealed class KubernetesClientConfig
         custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         custom.ChainPolicy.CustomTrustStore.AddRange(CertificateAuthorities);
         custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        custom.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.1")); // serverAuth
         if (chain is not null)
         {
             foreach (var element in chain.ChainElements)
