@@ -40,6 +40,7 @@ public sealed class AdmissionReviewBuilder
     private bool _hasOldObject;
     private bool _omitObject;
     private string? _objectKindOverride;
+    private string? _fieldManager;
     private string _username = "kubernetes-admin";
     private string[] _groups = ["kubeadm:cluster-admins", "system:authenticated"];
 
@@ -204,6 +205,13 @@ public sealed class AdmissionReviewBuilder
         return this;
     }
 
+    /// <summary>Sets <c>options.fieldManager</c> (kubectl apply/set send one; controllers usually do not).</summary>
+    public AdmissionReviewBuilder WithFieldManager(string fieldManager)
+    {
+        _fieldManager = fieldManager;
+        return this;
+    }
+
     public AdmissionReviewBuilder AsUser(string username, params string[] groups)
     {
         _username = username;
@@ -253,16 +261,22 @@ public sealed class AdmissionReviewBuilder
         request["object"] = _omitObject ? null : BuildObject(current: true);
         request["oldObject"] = _hasOldObject ? BuildObject(current: false) : null;
         request["dryRun"] = _dryRun;
-        request["options"] = _operation switch
+        JsonObject options;
+        options = _operation switch
         {
             "DELETE" => new JsonObject { ["kind"] = "DeleteOptions", ["apiVersion"] = "meta.k8s.io/v1", ["propagationPolicy"] = "Background" },
             _ => new JsonObject
             {
                 ["kind"] = isUpdate ? "UpdateOptions" : "CreateOptions",
                 ["apiVersion"] = "meta.k8s.io/v1",
-                ["fieldManager"] = isUpdate ? "kubectl-set" : "kubectl-client-side-apply",
             },
         };
+        if (_fieldManager is not null)
+        {
+            options["fieldManager"] = _fieldManager;
+        }
+
+        request["options"] = options;
 
         return new JsonObject
         {
@@ -368,8 +382,9 @@ public sealed class AdmissionReviewBuilder
         for (var i = Kind.PodSpecPath.Length - 1; i >= 1; i--)
         {
             var wrapper = new JsonObject();
-            if (Kind.PodSpecPath[i] == "template")
+            if (Kind.PodSpecPath[i - 1] is "template" or "jobTemplate")
             {
+                // The pod template (and a CronJob's job template) carry their own metadata.
                 wrapper["metadata"] = new JsonObject { ["creationTimestamp"] = null, ["labels"] = new JsonObject { ["app"] = _name ?? "app" } };
             }
 
@@ -417,7 +432,18 @@ public sealed class AdmissionReviewBuilder
                 {
                     ["sources"] = new JsonArray(
                         new JsonObject { ["serviceAccountToken"] = new JsonObject { ["expirationSeconds"] = 3607, ["path"] = "token" } },
-                        new JsonObject { ["configMap"] = new JsonObject { ["name"] = "kube-root-ca.crt", ["items"] = new JsonArray(new JsonObject { ["key"] = "ca.crt", ["path"] = "ca.crt" }) } }),
+                        new JsonObject { ["configMap"] = new JsonObject { ["name"] = "kube-root-ca.crt", ["items"] = new JsonArray(new JsonObject { ["key"] = "ca.crt", ["path"] = "ca.crt" }) } },
+                        new JsonObject
+                        {
+                            ["downwardAPI"] = new JsonObject
+                            {
+                                ["items"] = new JsonArray(new JsonObject
+                                {
+                                    ["path"] = "namespace",
+                                    ["fieldRef"] = new JsonObject { ["apiVersion"] = "v1", ["fieldPath"] = "metadata.namespace" },
+                                }),
+                            },
+                        }),
                     ["defaultMode"] = 420,
                 },
             });
@@ -440,6 +466,7 @@ public sealed class AdmissionReviewBuilder
         if (Kind == KindSpec.Pod)
         {
             spec["serviceAccountName"] = "default";
+            spec["serviceAccount"] = "default";
             spec["tolerations"] = new JsonArray(
                 Toleration("node.kubernetes.io/not-ready"),
                 Toleration("node.kubernetes.io/unreachable"));
@@ -474,8 +501,13 @@ public sealed class AdmissionReviewBuilder
         container["imagePullPolicy"] = c.Image.EndsWith(":latest", StringComparison.Ordinal) ? "Always" : "IfNotPresent";
         if (c.List == ContainerList.Ephemeral)
         {
+            // What `kubectl debug -it --target` writes.
             container["stdin"] = true;
             container["tty"] = true;
+            if (_containers.FirstOrDefault(x => x.List == ContainerList.Regular) is { } target)
+            {
+                container["targetContainerName"] = target.Name;
+            }
         }
 
         return container;
