@@ -242,6 +242,7 @@ public sealed class HostileInputTests(GateServerFixture gate) : IClassFixture<Ga
     [InlineData("container-a-string", "spec.containers.0 must be an object")]
     [InlineData("init-not-a-list", "spec.initContainers must be a list")]
     [InlineData("template-missing", "Deployment has no pod spec at spec.template")]
+    [InlineData("object-a-string", "the Pod object is not a JSON object")]
     public async Task A_malformed_object_is_a_400_coded_denial_naming_the_path(string breakage, string expected)
     {
         var isDeployment = breakage == "template-missing";
@@ -266,6 +267,9 @@ public sealed class HostileInputTests(GateServerFixture gate) : IClassFixture<Ga
                 break;
             case "template-missing":
                 obj["spec"]!.AsObject().Remove("template");
+                break;
+            case "object-a-string":
+                node["request"]!["object"] = "{\"kind\":\"Pod\"}";
                 break;
         }
 
