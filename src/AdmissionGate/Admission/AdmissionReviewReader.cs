@@ -31,6 +31,15 @@ public static class AdmissionReviewReader
     public static bool TryRead(ReadOnlyMemory<byte> body, out AdmissionReviewEnvelope? envelope, out AdmissionReviewError? error)
     {
         envelope = null;
+
+        // JsonDocument checks structure but leaves string contents to GetString(), which would then throw deep in
+        // the engine; the API server only sends UTF-8, so anything else is refused here, before any field is read.
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+        {
+            error = new AdmissionReviewError("the body is not valid UTF-8", null, V1);
+            return false;
+        }
+
         JsonDocument document;
         try
         {
@@ -43,6 +52,7 @@ public static class AdmissionReviewReader
         }
 
         var keep = false;
+        string? uid = null;
         try
         {
             var root = document.RootElement;
@@ -59,7 +69,7 @@ public static class AdmissionReviewReader
                 return false;
             }
 
-            var uid = OptionalString(request, "uid");
+            uid = OptionalString(request, "uid");
             if (string.IsNullOrEmpty(uid))
             {
                 error = new AdmissionReviewError("the AdmissionReview has no request.uid, so it cannot be answered", null, V1);
@@ -132,6 +142,12 @@ public static class AdmissionReviewReader
             error = null;
             keep = true;
             return true;
+        }
+        catch (InvalidOperationException)
+        {
+            // GetString() on an escaped unpaired surrogate (\ud800): valid JSON, but not text.
+            error = new AdmissionReviewError("the AdmissionReview contains a string that is not valid Unicode", uid, V1);
+            return false;
         }
         finally
         {

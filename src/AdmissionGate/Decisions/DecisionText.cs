@@ -15,6 +15,10 @@ internal static class DecisionText
     // kube-apiserver may truncate longer warnings; a cut sentence is better than a dropped one.
     private const int MaxWarningLength = 256;
 
+    // A finding quotes the image; a hostile multi-megabyte image must not become a multi-megabyte denial (the API
+    // server copies the message into events and audit logs).
+    private const int MaxFindingLength = 1024;
+
     public static string? Message(GateRequest request, NamespaceContext ns, CompiledPolicy policy, IReadOnlyList<Finding> denials, IReadOnlyList<Finding> findings)
     {
         var waived = findings.Where(f => f.Effect == Effect.Waived).ToList();
@@ -30,7 +34,7 @@ internal static class DecisionText
         text.Append(denials.Count > 0 ? ':' : " with exceptions:");
         foreach (var finding in denials)
         {
-            text.Append("\n- ").Append(finding.Container.Describe()).Append(": ").Append(finding.Message)
+            text.Append("\n- ").Append(finding.Container.Describe()).Append(": ").Append(Cap(finding.Message, MaxFindingLength))
                 .Append(" [rule ").Append(finding.Rule).Append(']');
             if (finding.Fix is not null)
             {
@@ -40,7 +44,7 @@ internal static class DecisionText
 
         foreach (var finding in waived)
         {
-            text.Append("\n- ").Append(finding.Container.Describe()).Append(": ").Append(finding.Message)
+            text.Append("\n- ").Append(finding.Container.Describe()).Append(": ").Append(Cap(finding.Message, MaxFindingLength))
                 .Append(" [rule ").Append(finding.Rule).Append("] waived by ").Append(finding.WaivedBy!.Describe());
         }
 
@@ -84,5 +88,7 @@ internal static class DecisionText
         return warnings;
     }
 
-    private static string Cap(string warning) => warning.Length <= MaxWarningLength ? warning : warning[..(MaxWarningLength - 1)] + "…";
+    private static string Cap(string warning) => Cap(warning, MaxWarningLength);
+
+    private static string Cap(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
 }

@@ -140,7 +140,8 @@ public sealed class PrometheusExporter : IDisposable
 
     private void OnInstrumentPublished(Instrument instrument, MeterListener listener)
     {
-        if (!_meterNames.Contains(instrument.Meter.Name))
+        if (!_meterNames.Contains(instrument.Meter.Name)
+            || (_options.MeterScope is { } scope && !ReferenceEquals(instrument.Meter.Scope, scope)))
         {
             return;
         }

@@ -14,6 +14,14 @@ public sealed class PrometheusExporterOptions
     /// <summary>Names of the <see cref="System.Diagnostics.Metrics.Meter"/>s to export (exact, ordinal match).</summary>
     public IList<string> MeterNames { get; } = [];
 
+    /// <summary>
+    /// When set, only meters whose <see cref="System.Diagnostics.Metrics.Meter.Scope"/> is this object are exported
+    /// (pass the host's <see cref="System.Diagnostics.Metrics.IMeterFactory"/>). Meter names are process-wide, so
+    /// without a scope two hosts in one process (tests, or a host restarted in-process) would export each other's
+    /// instruments.
+    /// </summary>
+    public object? MeterScope { get; set; }
+
     /// <summary>Bucket bounds for histograms without advice; defaults to <see cref="DefaultSecondsBuckets"/>.</summary>
     public IReadOnlyList<double> DefaultHistogramBuckets { get; set; } = DefaultSecondsBuckets;
 

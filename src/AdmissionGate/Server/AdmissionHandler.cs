@@ -156,7 +156,11 @@ public sealed partial class AdmissionHandler(
         }
         catch (BadHttpRequestException ex)
         {
-            await WriteErrorAsync(context, ex.StatusCode, "cannot read the request body: " + ex.Message).ConfigureAwait(false);
+            // Kestrel's own limit is one byte above ours (so ours is the one that speaks); report ours either way.
+            var message = ex.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? $"request body exceeds the {limit}-byte limit"
+                : "cannot read the request body: " + ex.Message;
+            await WriteErrorAsync(context, ex.StatusCode, message).ConfigureAwait(false);
             return null;
         }
     }

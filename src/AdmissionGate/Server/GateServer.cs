@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Security.Authentication;
 using AdmissionGate.Checks;
@@ -48,7 +49,13 @@ public static class GateServer
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<GateMetrics>();
-        services.AddPrometheusExporter(GateMetrics.MeterName);
+        services.AddSingleton(sp =>
+        {
+            // Scoped to this host's meter factory: the meter name alone would also match other hosts in the process.
+            var exporterOptions = new PrometheusExporterOptions { MeterScope = sp.GetRequiredService<IMeterFactory>() };
+            exporterOptions.MeterNames.Add(GateMetrics.MeterName);
+            return new PrometheusExporter(exporterOptions, sp.GetService<ILogger<PrometheusExporter>>());
+        });
         services.AddSingleton(sp => new PolicyFileStore(options.PolicyPath, sp.GetRequiredService<GateMetrics>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PolicyFileStore>>(), options.PolicyReloadInterval));
         services.AddSingleton<IPolicyProvider>(sp => sp.GetRequiredService<PolicyFileStore>());

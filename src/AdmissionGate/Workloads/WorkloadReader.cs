@@ -134,9 +134,20 @@ public static class WorkloadReader
             return null;
         }
 
-        return value.ValueKind == JsonValueKind.String
-            ? value.GetString()
-            : throw new WorkloadFormatException($"{Dotted(pointer + "/" + property)} must be a string, not {value.ValueKind.ToString().ToLowerInvariant()}");
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            throw new WorkloadFormatException($"{Dotted(pointer + "/" + property)} must be a string, not {value.ValueKind.ToString().ToLowerInvariant()}");
+        }
+
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            // An escaped unpaired surrogate (\ud800) is valid JSON but not text.
+            throw new WorkloadFormatException($"{Dotted(pointer + "/" + property)} is not valid Unicode");
+        }
     }
 
     private static string Dotted(string pointer) => pointer.TrimStart('/').Replace('/', '.');
