@@ -145,10 +145,12 @@ public sealed class AdmissionDecisionTests(GateServerFixture gate) : IClassFixtu
             .WithContainer("web", "nginx:1.28");
         review.ToNode()["request"]!.AsObject().ContainsKey("name").Should().BeFalse("the builder models the mutating stage");
 
-        var answer = await gate.ReviewAsync(review, path: "/mutate");
+        var answer = await gate.ReviewAsync(review, path: "/validate");
+        var mutating = await gate.ReviewAsync(review, path: "/mutate");
 
         answer.Uid.Should().Be(review.Uid);
         answer.Allowed.Should().BeFalse();
+        mutating.Allowed.Should().BeTrue("the mutating webhook only mutates; the validating one judges the mutated pod");
         answer.Message.Should().StartWith("Pod payments-prod/web-745b4f7f9b-").And.Contain("container \"web\"")
             .And.Contain("docker.io/library/nginx:1.28").And.NotContain("migrate");
     }

@@ -40,7 +40,7 @@ public sealed class MetricsEndpointTests
         metrics.Value(Requests, ("webhook", "validate"), ("kind", "Pod"), ("operation", "CREATE"), ("decision", "deny"), ("reason", "approved-registry"), ("tier", "production")).Should().Be(2);
         metrics.Value(Requests, ("webhook", "validate"), ("kind", "Pod"), ("operation", "CREATE"), ("decision", "warn"), ("reason", "approved-registry"), ("tier", "dev")).Should().Be(1);
         metrics.Value(Requests, ("webhook", "validate"), ("kind", "Deployment"), ("operation", "UPDATE"), ("decision", "allow"), ("reason", "allowed"), ("tier", "staging")).Should().Be(1);
-        metrics.Value(Requests, ("webhook", "mutate"), ("kind", "Pod"), ("operation", "DELETE"), ("decision", "allow"), ("reason", "operation-not-judged"), ("tier", "none")).Should().Be(1);
+        metrics.Value(Requests, ("webhook", "mutate"), ("kind", "Pod"), ("operation", "DELETE"), ("decision", "allow"), ("reason", "not-mutated"), ("tier", "none")).Should().Be(1);
         metrics.Value(Requests, ("webhook", "validate"), ("kind", "unknown"), ("operation", "unknown"), ("decision", "deny"), ("reason", "bad-object"), ("tier", "none")).Should().Be(1);
 
         metrics.Types["admission_gate_admission_duration_seconds"].Should().Be("histogram");
