@@ -240,4 +240,15 @@ public class GateEngineTests
         decision.Reason.Should().Be(DecisionReasons.UnsupportedKind);
         decision.Warnings.Should().ContainSingle().Which.Should().Contain("ConfigMap");
     }
+
+    [Fact]
+    public async Task An_approved_registry_with_an_overlong_repository_name_is_still_denied()
+    {
+        var image = "registry.example.com/" + new string('a', 300) + ":1";
+
+        var decision = await Engine().EvaluateAsync(Pod("payments-prod", Containers(image)), default);
+
+        decision.Allowed.Should().BeFalse();
+        decision.Reason.Should().Be(RuleNames.ImageReference);
+    }
 }

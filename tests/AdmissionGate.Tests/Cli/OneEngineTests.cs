@@ -1,0 +1,101 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AdmissionGate.Tests.TestSupport;
+using FluentAssertions;
+using Xunit;
+
+namespace AdmissionGate.Tests.Cli;
+
+/// <summary>
+/// The build-time door (<c>check</c>) and the admission-time door (the webhook) must give the same decision for the
+/// same object: this drives both on the same fixtures and compares.
+/// </summary>
+public class OneEngineTests(GateServerFixture gate) : IClassFixture<GateServerFixture>
+{
+    public static TheoryData<string, string> Fixtures => new()
+    {
+        { "team-a", "pod-nginx" },
+        { "payments-prod", "pod-nginx" },
+        { "payments-prod", "pod-init-miner" },
+        { "team-a", "pod-init-miner" },
+        { "staging", "deployment-redis" },
+        { "team-a", "deployment-redis" },
+        { "payments-prod", "deployment-redis" },
+        { "payments-prod", "pod-approved" },
+        { "staging", "pod-approved" },
+        { "team-a", "pod-approved" },
+        { "payments-prod", "cronjob-report" },
+        { "kube-system", "pod-init-miner" },
+        { "payments-prod", "statefulset-mixed" },
+        { "payments-prod", "pod-malformed-image" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Fixtures))]
+    public async Task Check_and_the_webhook_decide_the_same(string ns, string fixture)
+    {
+        using var dir = new TempDirectory();
+        var manifest = File.ReadAllText(ManifestPath(fixture));
+        var file = dir.Write(fixture + ".yaml", manifest);
+
+        var (exit, output, _) = await CliRunner.RunAsync("check", "--namespace", ns, "--output", "json", file);
+        using var report = JsonDocument.Parse(output);
+        var byCheck = report.RootElement.GetProperty("results")[0];
+
+        var obj = AdmissionGate.Yaml.YamlToJson.ParseSingle(manifest).Root!.AsObject();
+        var answer = await gate.ReviewAsync(AsReview(obj, ns));
+
+        answer.Allowed.Should().Be(byCheck.GetProperty("allowed").GetBoolean());
+        (answer.Code ?? 200).Should().Be(byCheck.GetProperty("code").GetInt32(), "an allowed answer without a message carries no status");
+        (answer.Message ?? string.Empty).Should().Be(byCheck.TryGetProperty("message", out var m) ? m.GetString() : string.Empty);
+        answer.Warnings.Should().Equal(byCheck.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()));
+        answer.Audit("reason").Should().Be(byCheck.GetProperty("reason").GetString());
+        exit.Should().Be(answer.Allowed ? 0 : answer.Code == 400 ? 2 : 1);
+    }
+
+    /// <summary>Wraps a manifest the way kube-apiserver would send it to the validating webhook.</summary>
+    private static AdmissionReviewBuilder AsReview(JsonObject obj, string ns)
+    {
+        var kind = obj["kind"]!.GetValue<string>();
+        var name = obj["metadata"]!["name"]!.GetValue<string>();
+        var builder = kind switch
+        {
+            "Pod" => AdmissionReviewBuilder.Pod(ns, name),
+            "Deployment" => AdmissionReviewBuilder.Deployment(ns, name),
+            "StatefulSet" => AdmissionReviewBuilder.StatefulSet(ns, name),
+            "CronJob" => AdmissionReviewBuilder.CronJob(ns, name),
+            _ => throw new ArgumentOutOfRangeException(nameof(obj), kind, "no builder for this kind"),
+        };
+        var path = kind switch
+        {
+            "Pod" => new[] { "spec" },
+            "CronJob" => ["spec", "jobTemplate", "spec", "template", "spec"],
+            _ => ["spec", "template", "spec"],
+        };
+        JsonNode spec = obj;
+        foreach (var segment in path)
+        {
+            spec = spec[segment]!;
+        }
+
+        foreach (var (list, add) in new (string, Action<string, string>)[]
+        {
+            ("initContainers", (n, i) => builder.WithInitContainer(n, i)),
+            ("containers", (n, i) => builder.WithContainer(n, i)),
+        })
+        {
+            foreach (var container in spec[list]?.AsArray() ?? [])
+            {
+                add(container!["name"]!.GetValue<string>(), container["image"]!.GetValue<string>());
+            }
+        }
+
+        return builder;
+    }
+
+    private static string ManifestPath(string fixture)
+    {
+        var examples = Path.Combine(AdmissionGate.Tests.Policy.PolicyLoaderTests.RepositoryRoot(), "examples", fixture + ".yaml");
+        return File.Exists(examples) ? examples : Path.Combine(AppContext.BaseDirectory, "Fixtures", "manifests", fixture + ".yaml");
+    }
+}
