@@ -1,0 +1,61 @@
+using AdmissionGate.Decisions;
+using AdmissionGate.Policy;
+using AdmissionGate.Tests.Decisions;
+using FluentAssertions;
+using Xunit;
+
+namespace AdmissionGate.Tests.Policy;
+
+public class RegistryGrantTests
+{
+    private const string PolicyWithGrants = """
+        apiVersion: admission-gate.io/v1alpha1
+        kind: GatePolicy
+        metadata: {name: grants}
+        spec:
+          tiers:
+            dev: {mode: warn, approved: [registry.example.com]}
+            staging: {mode: enforce, approved: [registry.example.com]}
+            production: {mode: enforce, approved: [registry.example.com]}
+          grants:
+            - {registry: registry.example.com/payments/, namespaces: ["payments-*"], reason: PCI scope}
+            - {registry: registry.example.com/payments/shared/, namespaces: [reporting-prod]}
+        """;
+
+    private static readonly CompiledPolicy Policy = PolicyLoader.LoadText(PolicyWithGrants, "grants.yaml");
+
+    private static Task<Decision> Judge(string ns, string image) =>
+        GateEngineTests.Engine(Policy).EvaluateAsync(GateEngineTests.Pod(ns, new { containers = new[] { new { name = "app", image } } }), default).AsTask();
+
+    [Fact]
+    public async Task A_granted_namespace_may_use_the_registry()
+    {
+        (await Judge("payments-prod", "registry.example.com/payments/api:1")).Verdict.Should().Be(Verdict.Allow);
+    }
+
+    [Fact]
+    public async Task A_namespace_outside_the_grant_is_denied_with_the_reason()
+    {
+        var decision = await Judge("shop-prod", "registry.example.com/payments/api:1");
+
+        decision.Allowed.Should().BeFalse();
+        decision.Reason.Should().Be(RuleNames.RegistryGrant);
+        decision.Message.Should().Contain("granted only to namespaces payments-*").And.Contain("not shop-prod")
+            .And.Contain("grant registry.example.com to namespace shop-prod");
+    }
+
+    [Fact]
+    public async Task Grants_for_the_same_image_add_up()
+    {
+        (await Judge("reporting-prod", "registry.example.com/payments/shared/lib:1")).Verdict.Should().Be(Verdict.Allow);
+        (await Judge("payments-prod", "registry.example.com/payments/shared/lib:1")).Verdict.Should().Be(Verdict.Allow);
+        (await Judge("shop-prod", "registry.example.com/payments/shared/lib:1")).Allowed.Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Images_outside_every_grant_are_unaffected_and_the_tier_mode_applies_to_grant_violations()
+    {
+        (await Judge("shop-prod", "registry.example.com/shop/web:1")).Verdict.Should().Be(Verdict.Allow);
+        (await Judge("team-a", "registry.example.com/payments/api:1")).Verdict.Should().Be(Verdict.Warn, "dev is in warn mode");
+    }
+}
