@@ -68,7 +68,7 @@ public partial class MonitoringAndDocsTests
             headings.Should().Contain(h => h.Contains(topic), $"docs/operators.md needs a section on {topic}");
         }
 
-        doc.Should().Contain("admission-gate credentials add").And.Contain("--password-stdin").And.Contain("admission-gate.io/ignore");
+        doc.Should().Contain("admission-gate credentials set").And.Contain("--password-stdin").And.Contain("admission-gate.io/ignore");
     }
 
     [Fact]
