@@ -14,6 +14,17 @@ public class ValuesSchemaTests
     public static TheoryData<string> CiFiles() => [.. ChartFiles.CiValueFiles().Select(Path.GetFileName).Cast<string>()];
 
     [Fact]
+    public void Schema_is_draft_07_which_every_Helm_3_release_validates()
+    {
+        // Helm before 3.18 validates with a draft-07 library; later keywords ($defs, unevaluated*) would be ignored
+        // or rejected there, so the schema stays within draft-07.
+        var schema = ChartFiles.Read("values.schema.json");
+        using var document = JsonDocument.Parse(schema);
+        document.RootElement.GetProperty("$schema").GetString().Should().Be("http://json-schema.org/draft-07/schema#");
+        schema.Should().NotContain("$defs").And.NotContain("unevaluated").And.NotContain("prefixItems").And.NotContain("dependentRequired");
+    }
+
+    [Fact]
     public void Values_yaml_is_valid()
     {
         Schema.Validate(ChartFiles.Values()).Should().BeEmpty();
