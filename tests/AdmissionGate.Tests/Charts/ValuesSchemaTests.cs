@@ -21,6 +21,9 @@ public class ValuesSchemaTests
         var schema = ChartFiles.Read("values.schema.json");
         using var document = JsonDocument.Parse(schema);
         document.RootElement.GetProperty("$schema").GetString().Should().Be("http://json-schema.org/draft-07/schema#");
+        // In draft-07 keywords next to $ref are ignored, so a constrained reference is written as allOf.
+        document.RootElement.GetProperty("properties").GetProperty("rbac").GetProperty("properties").GetProperty("jitNamespaces")
+            .GetProperty("items").TryGetProperty("$ref", out _).Should().BeFalse();
         schema.Should().NotContain("$defs").And.NotContain("unevaluated").And.NotContain("prefixItems").And.NotContain("dependentRequired");
     }
 
@@ -77,6 +80,8 @@ public class ValuesSchemaTests
     [InlineData("server: {extraArgs: [\"-v\"]}", "/server/extraArgs/0", "pattern")]
     [InlineData("tls: {certManager: {issuerRef: {kind: Vault}}}", "/tls/certManager/issuerRef/kind", "ClusterIssuer")]
     [InlineData("rbac: {jitNamespaces: [Team_A]}", "/rbac/jitNamespaces/0", "pattern")]
+    [InlineData("rbac: {jitNamespaces: [\"\"]}", "/rbac/jitNamespaces/0", "minimum of 1")]
+    [InlineData("webhooks: {excludeNamespaces: [kube-system, kube-system]}", "/webhooks/excludeNamespaces/1", "must be unique")]
     public void Bad_values_are_rejected_with_the_path_and_what_is_expected(string overrideYaml, string pointer, string expected)
     {
         var errors = Schema.Validate(ChartFiles.ValuesWith(overrideYaml));
