@@ -13,6 +13,8 @@ public class RegistryGrantTests
         kind: GatePolicy
         metadata: {name: grants}
         spec:
+          namespaces:
+            tierByName: [{tier: production, names: ["*-prod"]}]
           tiers:
             dev: {mode: warn, approved: [registry.example.com]}
             staging: {mode: enforce, approved: [registry.example.com]}
