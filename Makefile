@@ -9,7 +9,7 @@ RESULTS := artifacts/test-results
 
 ## Run the gate locally over HTTPS on 127.0.0.1:8443 with the embedded default policy.
 run:
-	$(DOTNET) run --project $(GATE_PROJECT) -c $(CONFIG) -- serve $(ARGS)
+	$(DOTNET) run --project $(GATE_PROJECT) -c $(CONFIG) -- serve --state-dir $(CURDIR)/.state $(ARGS)
 
 build:
 	$(DOTNET) build AdmissionGate.sln -c $(CONFIG)

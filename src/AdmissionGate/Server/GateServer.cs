@@ -43,6 +43,8 @@ public static class GateServer
         }
 
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // `serve` prints its own start-up line with the address, policy and certificate.
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
 
         var services = builder.Services;
         services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
