@@ -70,7 +70,8 @@ public sealed partial class JitSecretProvisioner
                 return new JitSecretResult(CredentialLookupStatus.Found, host, name, null);
             }
 
-            var expiresAt = Min(now + _options.HardTtl, credential.ExpiresAt);
+            // In podLifetime mode live pods keep the Secret past the TTL, but never past the credential's own expiry.
+            var expiresAt = _options.Mode == JitSecretMode.PodLifetime ? credential.ExpiresAt : Min(now + _options.HardTtl, credential.ExpiresAt);
             await CreateOrReuseAsync(@namespace, host, name, credential, now, expiresAt, cancellationToken).ConfigureAwait(false);
             _known[key] = new Known(name, window, credential.ExpiresAt);
             return new JitSecretResult(CredentialLookupStatus.Found, host, name, null);

@@ -35,7 +35,11 @@ public static class JitSecretDecider
 
         if (referencing.Count == 0)
         {
-            return new JitSecretDecision(age >= options.OrphanGrace ? ReasonOrphan : null, []);
+            // Pods it was handed to existed (they became owners) and are all gone: it has done its job. Never
+            // used at all: the admitted pod may still be on its way, so wait the grace period.
+            return owners.Count > 0
+                ? new JitSecretDecision(age >= options.MinAge ? ReasonPodsGone : null, [])
+                : new JitSecretDecision(age >= options.OrphanGrace ? ReasonOrphan : null, []);
         }
 
         if (age < options.MinAge)

@@ -23,9 +23,10 @@ public sealed partial class JitSecretReconciler
     {
         options.Validate();
         (_api, _options, _metrics, _time, _logger) = (api, options, metrics, time, logger);
-        var informerOptions = new InformerOptions { Name = "jit-secrets" };
-        Secrets = new Informer<V1Secret>(ListWatchSource.Secrets(api, null, JitLabels.Selector), informerOptions, time, logger);
-        Pods = new Informer<V1Pod>(ListWatchSource.Pods(api), new InformerOptions { Name = "pods" }, time, logger);
+        // Informer timing (watch timeouts, backoff) is about the network, so it runs on the system clock; only the
+        // Secret lifecycle decisions use the injected one.
+        Secrets = new Informer<V1Secret>(ListWatchSource.Secrets(api, null, JitLabels.Selector), new InformerOptions { Name = "jit-secrets" }, TimeProvider.System, logger);
+        Pods = new Informer<V1Pod>(ListWatchSource.Pods(api), new InformerOptions { Name = "pods" }, TimeProvider.System, logger);
     }
 
     public Informer<V1Secret> Secrets { get; }
