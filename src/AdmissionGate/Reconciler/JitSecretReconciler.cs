@@ -91,6 +91,11 @@ public sealed partial class JitSecretReconciler
                     await AddOwnersAsync(secret, decision.MissingOwners, cancellationToken).ConfigureAwait(false);
                 }
             }
+            catch (KubernetesApiException ex) when (ex.IsConflict)
+            {
+                // The Secret changed since our cache saw it (another owner added, a pod appeared): next period
+                // works from the fresh copy. Not an error.
+            }
             catch (Exception ex) when (ex is KubernetesApiException or HttpRequestException)
             {
                 _metrics.ReconcileError();

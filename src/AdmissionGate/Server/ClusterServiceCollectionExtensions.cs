@@ -64,7 +64,8 @@ public static class ClusterServiceCollectionExtensions
         {
             Namespace = options.LeaseNamespace ?? cluster.Namespace ?? "default",
             LeaseName = "admission-gate-jit-reconciler",
-            Identity = $"{Environment.MachineName}-{Guid.NewGuid():N}"[..Math.Min(63, Environment.MachineName.Length + 33)],
+            // The pod name (HOSTNAME) says which replica leads; the suffix keeps a restarted pod from inheriting a lease.
+            Identity = $"{Environment.MachineName}-{Guid.NewGuid():N}",
         });
         services.AddHostedService<JitReconcilerService>();
         return services;

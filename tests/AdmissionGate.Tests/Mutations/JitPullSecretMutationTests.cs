@@ -54,6 +54,23 @@ public sealed class JitPullSecretMutationTests(HtpasswdRegistryFixture registry)
     }
 
     [Fact]
+    public async Task Each_eligible_registry_gets_its_own_secret_and_grants_apply_per_registry()
+    {
+        await _h.Store.SetAsync("other.example.com", "robot2", "second-registry-Pa55".AsMemory(), _h.CredentialExpiry);
+        string[] images = [Image, "other.example.com/team/app:1", Image + "-sidecar"];
+
+        var granted = JitHarness.PatchedPullSecrets(await _h.AdmitAsync(JitHarness.Granted, images));
+        var notGranted = JitHarness.PatchedPullSecrets(await _h.AdmitAsync(JitHarness.NotGranted, images));
+
+        granted.Should().HaveCount(2).And.OnlyHaveUniqueItems();
+        _h.JitSecrets(JitHarness.Granted).Select(s => s.Metadata.Annotations![JitLabels.RegistryAnnotation])
+            .Should().BeEquivalentTo(registry.Registry, "other.example.com");
+        notGranted.Should().ContainSingle("the granted-only registry is left out in a namespace without the grant");
+        _h.JitSecrets(JitHarness.NotGranted).Single().Metadata.Annotations![JitLabels.RegistryAnnotation].Should().Be("other.example.com");
+        _h.LogsAndMetrics().Should().NotContain("second-registry-Pa55");
+    }
+
+    [Fact]
     public async Task Registry_without_a_stored_credential_gets_nothing()
     {
         var result = await _h.AdmitAsync(JitHarness.Granted, ["other.example.com/team/app:1"]);
