@@ -142,6 +142,22 @@ public sealed class JitSecretReconcilerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task API_failures_are_counted_and_retried_next_period()
+    {
+        await StartReconcilerAsync();
+        var name = await AdmitAsync();
+        await Eventually.TrueAsync(() => _h.Exporter.Collect().Contains("admission_gate_jit_secrets_live 1", StringComparison.Ordinal), "the reconciler sees the Secret");
+        _h.Server.ForbiddenTokens[_h.Server.Token] = true;
+
+        _h.Clock.Advance(_h.Options.OrphanGrace);
+        await Eventually.TrueAsync(() => _h.Exporter.Collect().Contains("admission_gate_reconcile_errors_total ", StringComparison.Ordinal), "the failed delete is counted");
+        _h.Server.Store.Peek(FakeResource.Secrets, JitHarness.Granted, name).Should().NotBeNull("the delete was refused");
+        _h.Server.ForbiddenTokens.TryRemove(_h.Server.Token, out _);
+
+        await Eventually.TrueAsync(() => Secret(name) is null && _h.Exporter.Collect().Contains("admission_gate_jit_secrets_deleted_total{reason=\"orphan\"} 1", StringComparison.Ordinal), "deleted once the API allows it");
+    }
+
+    [Fact]
     public void Decider_requires_an_imageID_for_every_container_including_init_containers()
     {
         var pod = new V1Pod
