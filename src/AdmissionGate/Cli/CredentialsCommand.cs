@@ -17,7 +17,7 @@ internal static partial class CredentialsCommand
     private const int ExitStoreError = 1;
     private const int ExitBadInput = 2;
 
-    public static Command Create() => Create(new CredentialStoreBackendFactory(), TimeProvider.System);
+    public static Command Create() => Create(KubernetesCredentialStoreBackends.CliFactory(), TimeProvider.System);
 
     /// <summary>Seam for the core: pass a factory that knows how to build the Kubernetes Secret backend.</summary>
     public static Command Create(CredentialStoreBackendFactory backends, TimeProvider timeProvider)

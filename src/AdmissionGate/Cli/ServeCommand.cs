@@ -22,10 +22,13 @@ internal static class ServeCommand
         var shutdownTimeout = new Option<double>("--shutdown-timeout") { Description = "Seconds in-flight requests get to finish on shutdown.", DefaultValueFactory = _ => 30 };
         var logFormat = new Option<string>("--log-format") { Description = "text or json.", DefaultValueFactory = _ => "text" };
         logFormat.AcceptOnlyFromAmong("text", "json");
+        var kubeconfig = new Option<string?>("--kubeconfig") { Description = "kubeconfig for the cluster. Default: in-cluster config when running in a pod, otherwise no cluster (no namespace labels, no pull Secrets)." };
+        var credentialStore = new Option<string?>("--credential-store") { Description = "Registry pull credentials: file:PATH or secret:NAMESPACE/NAME. With a cluster, pods get just-in-time pull Secrets." };
+        var kekFile = new Option<string?>("--kek-file") { Description = "Key-encryption key of the credential store (see admission-gate credentials init-kek)." };
 
         var command = new Command("serve", "Run the validating and mutating webhook server over HTTPS.")
         {
-            policy, listen, tlsCert, tlsKey, stateDir, maxBytes, shutdownDelay, shutdownTimeout, logFormat,
+            policy, listen, tlsCert, tlsKey, stateDir, maxBytes, shutdownDelay, shutdownTimeout, logFormat, kubeconfig, credentialStore, kekFile,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -52,6 +55,9 @@ internal static class ServeCommand
                 ShutdownDelay = TimeSpan.FromSeconds(parse.GetValue(shutdownDelay)),
                 ShutdownTimeout = TimeSpan.FromSeconds(parse.GetValue(shutdownTimeout)),
                 JsonLogs = parse.GetValue(logFormat) == "json",
+                KubeconfigPath = parse.GetValue(kubeconfig),
+                CredentialStore = parse.GetValue(credentialStore),
+                KekFile = parse.GetValue(kekFile),
             };
 
             WebApplication app;
@@ -69,7 +75,8 @@ internal static class ServeCommand
                 await parse.InvocationConfiguration.Error.WriteLineAsync("admission-gate serve: " + ex.Message).ConfigureAwait(false);
                 return ExitCodes.BadInput;
             }
-            catch (Exception ex) when (ex is IOException or System.Security.Cryptography.CryptographicException or ArgumentException)
+            catch (Exception ex) when (ex is IOException or System.Security.Cryptography.CryptographicException or ArgumentException
+                or Kubernetes.KubernetesConfigException or Credentials.CredentialStoreException or Credentials.CredentialInputException)
             {
                 await parse.InvocationConfiguration.Error.WriteLineAsync("admission-gate serve: " + ex.Message).ConfigureAwait(false);
                 return ExitCodes.BadInput;

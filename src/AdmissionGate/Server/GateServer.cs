@@ -75,6 +75,7 @@ public static class GateServer
         services.AddSingleton(sp => new CertificateProvider(certPath, keyPath, sp.GetRequiredService<GateMetrics>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CertificateProvider>>(), options.CertificateReloadInterval));
         services.AddHostedService(sp => sp.GetRequiredService<CertificateProvider>());
+        services.AddClusterAndPullCredentials(options);
         configure?.Invoke(services);
 
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
@@ -122,12 +123,19 @@ public static class GateServer
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.Select(a => new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal))).ToList() ?? [];
 }
 
-/// <summary>Ready once started, not ready once stopping.</summary>
-public sealed class Readiness
+/// <summary>A condition readiness waits for (e.g. the namespace informer's initial sync).</summary>
+public interface IReadinessCheck
 {
+    bool IsReady { get; }
+}
+
+/// <summary>Ready once started and every <see cref="IReadinessCheck"/> passes, not ready once stopping.</summary>
+public sealed class Readiness(IEnumerable<IReadinessCheck> checks)
+{
+    private readonly IReadinessCheck[] _checks = checks.ToArray();
     private volatile int _state;
 
-    public bool IsReady => _state == 1;
+    public bool IsReady => _state == 1 && _checks.All(c => c.IsReady);
 
     public void MarkStarted() => Interlocked.CompareExchange(ref _state, 1, 0);
 

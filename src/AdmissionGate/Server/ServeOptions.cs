@@ -34,6 +34,19 @@ public sealed class ServeOptions
 
     public bool JsonLogs { get; set; }
 
+    /// <summary>kubeconfig file; when null the server uses in-cluster config inside a pod, else runs without a cluster.</summary>
+    public string? KubeconfigPath { get; set; }
+
+    /// <summary>Credential store location (<c>file:PATH</c> or <c>secret:NAMESPACE/NAME</c>); null = no pull credentials.</summary>
+    public string? CredentialStore { get; set; }
+
+    public string? KekFile { get; set; }
+
+    /// <summary>Namespace of the reconciler's leader-election Lease; default: the cluster config's namespace.</summary>
+    public string? LeaseNamespace { get; set; }
+
+    public Mutations.JitOptions Jit { get; set; } = new();
+
     public static bool TryParseEndpoint(string text, out IPEndPoint? endpoint)
     {
         if (text.StartsWith(':'))

@@ -1,0 +1,163 @@
+using System.Text.Json.Nodes;
+using AdmissionGate.Kubernetes;
+using AdmissionGate.Mutations;
+using Microsoft.Extensions.Logging;
+
+namespace AdmissionGate.Reconciler;
+
+/// <summary>
+/// Cleans up just-in-time pull Secrets. Informers keep Secrets (by label) and pods in memory; while this replica
+/// holds the lease, each period it makes referencing pods owners of their Secret (so the API server's garbage
+/// collector removes it with them) and deletes Secrets that have done their job, outlived their TTL, or were never
+/// used. Leftovers from before a restart are covered because the informers start with a full list.
+/// </summary>
+public sealed partial class JitSecretReconciler
+{
+    private readonly IKubernetesApi _api;
+    private readonly JitOptions _options;
+    private readonly JitMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public JitSecretReconciler(IKubernetesApi api, JitOptions options, JitMetrics metrics, TimeProvider time, ILogger<JitSecretReconciler> logger)
+    {
+        options.Validate();
+        (_api, _options, _metrics, _time, _logger) = (api, options, metrics, time, logger);
+        // Informer timing (watch timeouts, backoff) is about the network, so it runs on the system clock; only the
+        // Secret lifecycle decisions use the injected one.
+        Secrets = new Informer<V1Secret>(ListWatchSource.Secrets(api, null, JitLabels.Selector), new InformerOptions { Name = "jit-secrets" }, TimeProvider.System, logger);
+        Pods = new Informer<V1Pod>(ListWatchSource.Pods(api), new InformerOptions { Name = "pods" }, TimeProvider.System, logger);
+    }
+
+    public Informer<V1Secret> Secrets { get; }
+
+    public Informer<V1Pod> Pods { get; }
+
+    /// <summary>Runs the informers and, while <paramref name="isLeader"/> says so, a reconcile pass every period.</summary>
+    public async Task RunAsync(Func<bool> isLeader, CancellationToken cancellationToken)
+    {
+        var secrets = Secrets.RunAsync(cancellationToken);
+        var pods = Pods.RunAsync(cancellationToken);
+        try
+        {
+            await Secrets.WaitForSyncAsync(cancellationToken).ConfigureAwait(false);
+            await Pods.WaitForSyncAsync(cancellationToken).ConfigureAwait(false);
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var leading = isLeader();
+                _metrics.Leader(leading);
+                if (leading)
+                {
+                    await ReconcileOnceAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                await Task.Delay(_options.ReconcilePeriod, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            _metrics.Leader(false);
+            await Task.WhenAll(secrets, pods).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One pass over the cached Secrets; API failures are counted and retried next period.</summary>
+    public async Task ReconcileOnceAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var secrets = Secrets.List();
+        var podsByNamespace = Pods.List().GroupBy(p => p.Metadata.Namespace ?? "").ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        var live = 0;
+        var oldest = 0.0;
+        foreach (var secret in secrets)
+        {
+            var ns = secret.Metadata.Namespace ?? "";
+            var name = secret.Metadata.Name ?? "";
+            var referencing = podsByNamespace.TryGetValue(ns, out var pods) ? pods.Where(p => JitSecretDecider.References(p, name)).ToList() : [];
+            var decision = JitSecretDecider.Decide(secret, referencing, _options, now);
+            try
+            {
+                if (decision.DeleteReason is { } reason)
+                {
+                    await DeleteAsync(secret, reason, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (decision.MissingOwners.Count > 0)
+                {
+                    await AddOwnersAsync(secret, decision.MissingOwners, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (KubernetesApiException ex) when (ex.IsConflict)
+            {
+                // The Secret changed since our cache saw it (another owner added, a pod appeared): next period
+                // works from the fresh copy. Not an error.
+            }
+            catch (Exception ex) when (ex is KubernetesApiException or HttpRequestException)
+            {
+                _metrics.ReconcileError();
+                LogFailed(_logger, ns, name, ex.Message);
+            }
+
+            live++;
+            oldest = Math.Max(oldest, (now - JitSecretDecider.CreatedAt(secret)).TotalSeconds);
+        }
+
+        _metrics.Observed(live, oldest);
+    }
+
+    private async Task DeleteAsync(V1Secret secret, string reason, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // The uid precondition makes sure we delete the Secret we judged, not a new one of the same name.
+            await _api.DeleteSecretAsync(secret.Metadata.Namespace!, secret.Metadata.Name!, new DeletePreconditions(Uid: secret.Metadata.Uid), cancellationToken).ConfigureAwait(false);
+        }
+        catch (KubernetesApiException ex) when (ex.IsNotFound)
+        {
+            return; // already gone (garbage collector, another actor)
+        }
+
+        _metrics.SecretDeleted(reason);
+        LogDeleted(_logger, secret.Metadata.Namespace!, secret.Metadata.Name!, reason);
+    }
+
+    private async Task AddOwnersAsync(V1Secret secret, IReadOnlyList<V1Pod> pods, CancellationToken cancellationToken)
+    {
+        var owners = new JsonArray();
+        foreach (var existing in secret.Metadata.OwnerReferences ?? [])
+        {
+            owners.Add(Owner(existing.ApiVersion, existing.Kind, existing.Name, existing.Uid));
+        }
+
+        foreach (var pod in pods)
+        {
+            owners.Add(Owner("v1", "Pod", pod.Metadata.Name!, pod.Metadata.Uid!));
+        }
+
+        // Merge patch replaces the whole list; the resourceVersion precondition stops us from overwriting owners
+        // someone else added since our cache saw the Secret.
+        var patch = new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["resourceVersion"] = secret.Metadata.ResourceVersion, ["ownerReferences"] = owners },
+        };
+        await _api.PatchSecretAsync(secret.Metadata.Namespace!, secret.Metadata.Name!, KubernetesPatch.Merge(patch), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static JsonObject Owner(string apiVersion, string kind, string name, string uid) => new()
+    {
+        ["apiVersion"] = apiVersion,
+        ["kind"] = kind,
+        ["name"] = name,
+        ["uid"] = uid,
+    };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "deleted just-in-time pull Secret {Namespace}/{Name} ({Reason})")]
+    private static partial void LogDeleted(ILogger logger, string @namespace, string name, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "reconciling just-in-time pull Secret {Namespace}/{Name} failed: {Error}")]
+    private static partial void LogFailed(ILogger logger, string @namespace, string name, string error);
+}

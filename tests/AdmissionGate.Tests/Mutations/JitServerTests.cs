@@ -1,0 +1,213 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AdmissionGate.Credentials;
+using AdmissionGate.Mutations;
+using AdmissionGate.Server;
+using AdmissionGate.Tests.Kubernetes.Fake;
+using FluentAssertions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Xunit;
+
+namespace AdmissionGate.Tests.Mutations;
+
+/// <summary>The whole server as <c>serve</c> builds it: with a cluster (kubeconfig to the fake API) and without.</summary>
+public sealed class JitServerTests : IAsyncLifetime
+{
+    private const string Registry = "registry.server.test:5000";
+    private const string Password = "server-test-Pa55-distinct";
+    private readonly string _dir = Directory.CreateTempSubdirectory("ag-jit-server-").FullName;
+    private readonly CapturingLoggerProvider _logs = new();
+    private FakeApiServer _api = null!;
+
+    public async Task InitializeAsync()
+    {
+        _api = await FakeApiServer.StartAsync();
+        _api.AddNamespace("gate-system");
+        _api.AddNamespace("team-x", new Dictionary<string, string> { ["admission-gate.io/tier"] = "dev" });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _api.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task With_a_cluster_readiness_waits_for_namespaces_and_mutate_injects_a_pull_secret()
+    {
+        _api.ForbiddenTokens[_api.Token] = true; // the namespace list fails until RBAC is "fixed"
+        var options = await ClusterOptionsAsync();
+        await using var app = GateServer.Build(options, s => s.AddSingleton<ILoggerProvider>(_logs));
+        await app.StartAsync();
+        using var http = Client(app);
+
+        await Task.Delay(500);
+        (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable, "namespace labels have not synced");
+        _api.ForbiddenTokens.TryRemove(_api.Token, out _);
+        await EventuallyAsync(async () => (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode == HttpStatusCode.OK, "ready after the first namespace list");
+
+        var response = await PostMutateAsync(http, "team-x", $"{Registry}/team/app:1");
+
+        var patch = Encoding.UTF8.GetString(Convert.FromBase64String(response["response"]!["patch"]!.GetValue<string>()));
+        using var client = _api.CreateClient();
+        var secrets = await client.ListSecretsAsync("team-x", new AdmissionGate.Kubernetes.ListOptions { LabelSelector = JitLabels.Selector });
+        var name = secrets.Items.Should().ContainSingle("the tier label from the API makes the registry approved").Subject.Metadata.Name;
+        patch.Should().Contain("/spec/imagePullSecrets").And.Contain(name!);
+
+        var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        metrics.Should().Contain($"admission_gate_jit_secrets_created_total{{registry=\"{Registry}\"}} 1");
+        await EventuallyAsync(async () => (await http.GetStringAsync(new Uri("/metrics", UriKind.Relative))).Contains("admission_gate_registry_credential_expiry_timestamp_seconds{registry=\"" + Registry + "\"}", StringComparison.Ordinal), "expiry gauge published");
+        await EventuallyAsync(async () => (await http.GetStringAsync(new Uri("/metrics", UriKind.Relative))).Contains("admission_gate_reconciler_leader 1", StringComparison.Ordinal), "the only replica leads");
+        (_logs.Text + metrics).Should().NotContain(Password);
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task Without_a_cluster_the_server_is_ready_and_mutates_nothing()
+    {
+        var options = new ServeOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), StateDirectory = Path.Combine(_dir, "state") };
+        await using var app = GateServer.Build(options);
+        await app.StartAsync();
+        using var http = Client(app);
+
+        await EventuallyAsync(async () => (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode == HttpStatusCode.OK, "ready");
+        var response = await PostMutateAsync(http, "team-x", $"{Registry}/team/app:1");
+        response["response"]!["allowed"]!.GetValue<bool>().Should().BeTrue();
+        response["response"]!["patch"].Should().BeNull();
+        app.Services.GetServices<IPodMutation>().Should().BeEmpty();
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public void A_secret_store_without_a_cluster_is_refused_at_start()
+    {
+        var options = new ServeOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), StateDirectory = Path.Combine(_dir, "state"), CredentialStore = "secret:gate-system/creds", KekFile = "/nonexistent" };
+
+        var build = () => GateServer.Build(options);
+
+        build.Should().Throw<CredentialStoreUnavailableException>().WithMessage("*needs a cluster*");
+    }
+
+    private async Task<ServeOptions> ClusterOptionsAsync()
+    {
+        var kubeconfig = Path.Combine(_dir, "kubeconfig");
+        await File.WriteAllTextAsync(kubeconfig, $"""
+            apiVersion: v1
+            kind: Config
+            current-context: fake
+            clusters:
+            - name: fake
+              cluster:
+                server: {_api.BaseAddress}
+                certificate-authority-data: {Convert.ToBase64String(Encoding.UTF8.GetBytes(_api.Pki.CaPem))}
+            users:
+            - name: gate
+              user:
+                token: {_api.Token}
+            contexts:
+            - name: fake
+              context:
+                cluster: fake
+                user: gate
+                namespace: gate-system
+            """);
+        var kekPath = Path.Combine(_dir, "kek");
+        using (var kek = Kek.Generate())
+        {
+            kek.WriteNewFile(kekPath);
+        }
+
+        var storePath = Path.Combine(_dir, "store.json");
+        using (var kek = Kek.LoadFromFile(kekPath))
+        {
+            await new CredentialStore(new FileCredentialStoreBackend(storePath), kek).SetAsync(Registry, "robot", Password.AsMemory(), DateTimeOffset.UtcNow.AddDays(7));
+        }
+
+        var policy = Path.Combine(_dir, "policy.yaml");
+        await File.WriteAllTextAsync(policy, $"""
+            apiVersion: admission-gate.io/v1alpha1
+            kind: GatePolicy
+            metadata:
+              name: server-test
+            spec:
+              namespaces:
+                defaultTier: production
+                exempt: [kube-system]
+              tiers:
+                production:
+                  mode: enforce
+                  approved: [ghcr.io/acme/]
+                staging:
+                  mode: enforce
+                  approved: [ghcr.io/acme/]
+                dev:
+                  mode: enforce
+                  approved: [{Registry}]
+            """);
+        return new ServeOptions
+        {
+            PolicyPath = policy,
+            Listen = new IPEndPoint(IPAddress.Loopback, 0),
+            StateDirectory = Path.Combine(_dir, "state"),
+            KubeconfigPath = kubeconfig,
+            CredentialStore = "file:" + storePath,
+            KekFile = kekPath,
+            Jit = new JitOptions { ReconcilePeriod = TimeSpan.FromMilliseconds(200) },
+        };
+    }
+
+    private static HttpClient Client(WebApplication app)
+    {
+#pragma warning disable CA5400 // the server's certificate is a generated self-signed one
+        var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true };
+#pragma warning restore CA5400
+        return new HttpClient(handler) { BaseAddress = app.Addresses().First(), Timeout = TimeSpan.FromSeconds(10) };
+    }
+
+    private static async Task<JsonObject> PostMutateAsync(HttpClient http, string ns, string image)
+    {
+        var review = new JsonObject
+        {
+            ["apiVersion"] = "admission.k8s.io/v1",
+            ["kind"] = "AdmissionReview",
+            ["request"] = new JsonObject
+            {
+                ["uid"] = Guid.NewGuid().ToString(),
+                ["kind"] = new JsonObject { ["group"] = "", ["version"] = "v1", ["kind"] = "Pod" },
+                ["resource"] = new JsonObject { ["group"] = "", ["version"] = "v1", ["resource"] = "pods" },
+                ["namespace"] = ns,
+                ["operation"] = "CREATE",
+                ["userInfo"] = new JsonObject { ["username"] = "tester" },
+                ["object"] = new JsonObject
+                {
+                    ["apiVersion"] = "v1",
+                    ["kind"] = "Pod",
+                    ["metadata"] = new JsonObject { ["generateName"] = "app-", ["namespace"] = ns },
+                    ["spec"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = "app", ["image"] = image }) },
+                },
+            },
+        };
+        using var content = new StringContent(review.ToJsonString(), Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync(new Uri("/mutate", UriKind.Relative), content);
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+    }
+
+    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("Timed out waiting until " + what);
+            }
+
+            await Task.Delay(100);
+        }
+    }
+}
