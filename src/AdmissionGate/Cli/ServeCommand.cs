@@ -22,10 +22,14 @@ internal static class ServeCommand
         var shutdownTimeout = new Option<double>("--shutdown-timeout") { Description = "Seconds in-flight requests get to finish on shutdown.", DefaultValueFactory = _ => 30 };
         var logFormat = new Option<string>("--log-format") { Description = "text or json.", DefaultValueFactory = _ => "text" };
         logFormat.AcceptOnlyFromAmong("text", "json");
+        var auditLog = new Option<string?>("--audit-log") { Description = "Also append the audit trail (one JSON event per line) to this file, rotated by size." };
+        var auditStdout = new Option<bool>("--audit-stdout") { Description = "Write the audit trail to stdout (--audit-stdout=false to turn off).", DefaultValueFactory = _ => true };
+        var auditMaxBytes = new Option<long>("--audit-max-bytes") { Description = "Rotate the --audit-log file when it would exceed this size.", DefaultValueFactory = _ => 100L * 1024 * 1024 };
+        var auditMaxFiles = new Option<int>("--audit-max-files") { Description = "Audit files kept, the current one included (FILE, FILE.1, ...).", DefaultValueFactory = _ => 10 };
 
         var command = new Command("serve", "Run the validating and mutating webhook server over HTTPS.")
         {
-            policy, listen, tlsCert, tlsKey, stateDir, maxBytes, shutdownDelay, shutdownTimeout, logFormat,
+            policy, listen, tlsCert, tlsKey, stateDir, maxBytes, shutdownDelay, shutdownTimeout, logFormat, auditLog, auditStdout, auditMaxBytes, auditMaxFiles,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -41,6 +45,12 @@ internal static class ServeCommand
                 return ExitCodes.BadInput;
             }
 
+            if (parse.GetValue(auditMaxBytes) < 1024 || parse.GetValue(auditMaxFiles) < 1)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync("admission-gate serve: --audit-max-bytes must be at least 1024 and --audit-max-files at least 1").ConfigureAwait(false);
+                return ExitCodes.BadInput;
+            }
+
             var options = new ServeOptions
             {
                 PolicyPath = parse.GetValue(policy),
@@ -52,6 +62,13 @@ internal static class ServeCommand
                 ShutdownDelay = TimeSpan.FromSeconds(parse.GetValue(shutdownDelay)),
                 ShutdownTimeout = TimeSpan.FromSeconds(parse.GetValue(shutdownTimeout)),
                 JsonLogs = parse.GetValue(logFormat) == "json",
+                Audit = new AdmissionGate.Audit.AuditSinkOptions
+                {
+                    Stdout = parse.GetValue(auditStdout),
+                    FilePath = parse.GetValue(auditLog),
+                    MaxFileBytes = parse.GetValue(auditMaxBytes),
+                    MaxFiles = parse.GetValue(auditMaxFiles),
+                },
             };
 
             WebApplication app;

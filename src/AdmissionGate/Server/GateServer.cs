@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Authentication;
+using AdmissionGate.Audit;
 using AdmissionGate.Checks;
 using AdmissionGate.Decisions;
 using AdmissionGate.Metrics;
@@ -48,9 +49,11 @@ public static class GateServer
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<GateMetrics>();
+        services.AddAuditLog(options.Audit);
         services.AddPrometheusExporter(GateMetrics.MeterName);
         services.AddSingleton(sp => new PolicyFileStore(options.PolicyPath, sp.GetRequiredService<GateMetrics>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PolicyFileStore>>(), options.PolicyReloadInterval));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PolicyFileStore>>(), options.PolicyReloadInterval,
+            sp.GetRequiredService<IAuditLog>()));
         services.AddSingleton<IPolicyProvider>(sp => sp.GetRequiredService<PolicyFileStore>());
         services.AddHostedService(sp => sp.GetRequiredService<PolicyFileStore>());
         services.TryAddSingleton<INamespaceLabelSource>(NoNamespaceLabels.Instance);

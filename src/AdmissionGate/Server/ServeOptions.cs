@@ -34,6 +34,9 @@ public sealed class ServeOptions
 
     public bool JsonLogs { get; set; }
 
+    /// <summary>Audit trail sinks (<c>--audit-log</c>, <c>--audit-stdout</c>, rotation limits).</summary>
+    public AdmissionGate.Audit.AuditSinkOptions Audit { get; set; } = new();
+
     public static bool TryParseEndpoint(string text, out IPEndPoint? endpoint)
     {
         if (text.StartsWith(':'))

@@ -3,9 +3,9 @@ using AdmissionGate.Admission;
 using AdmissionGate.Checks;
 using AdmissionGate.Decisions;
 using AdmissionGate.Policy;
+using AdmissionGate.Tests.TestSupport;
 using AdmissionGate.Workloads;
 using FluentAssertions;
-using AdmissionGate.Tests.TestSupport;
 using Xunit;
 
 namespace AdmissionGate.Tests.Decisions;
