@@ -12,6 +12,7 @@ internal static class GateCli
         root.Subcommands.Add(CheckCommand.Create());
         root.Subcommands.Add(PolicyCommand.Create());
         root.Subcommands.Add(CredentialsCommand.Create());
+        root.Subcommands.Add(AuditCommand.Create());
         return root;
     }
 
