@@ -38,7 +38,9 @@ public sealed partial class AuditLog : IAuditLog, IAsyncDisposable, IDisposable
     private readonly Counter<long>? _sinkErrors;
     private readonly Lock _writeLock = new();
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
-    private readonly Task _writer;
+    private readonly Thread _writer;
+    private readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ManualResetEventSlim _itemsAvailable = new(false);
     private readonly List<Exception> _observerFailures = [];
     private long _seq;
     private volatile bool _completing;
@@ -64,7 +66,10 @@ public sealed partial class AuditLog : IAuditLog, IAsyncDisposable, IDisposable
             _dropped.Add(0);
         }
 
-        _writer = Task.Run(WriteLoopAsync);
+        // A dedicated thread, not the thread pool: when the pool is starved by blocked callers, the writer must still
+        // run, or Record's brief wait for room would turn into drops.
+        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "audit-writer" };
+        _writer.Start();
     }
 
     public AuditOrigin Origin => _options.Origin;
@@ -85,20 +90,25 @@ public sealed partial class AuditLog : IAuditLog, IAsyncDisposable, IDisposable
             return;
         }
 
-        bool written;
-        try
+        // Poll rather than block on the channel's async wait, whose completion would need a free pool thread.
+        var deadline = Environment.TickCount64 + (long)_options.BlockTimeout.TotalMilliseconds;
+        while (!_completing)
         {
-            written = WaitAndEnqueueAsync(auditEvent, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-        }
-        catch (ChannelClosedException)
-        {
-            written = false;
+            if (TryEnqueueFast(auditEvent))
+            {
+                return;
+            }
+
+            if (Environment.TickCount64 >= deadline)
+            {
+                Drop(auditEvent, "the audit writer did not make room in time");
+                return;
+            }
+
+            Thread.Sleep(1);
         }
 
-        if (!written)
-        {
-            WriteAfterClose(auditEvent);
-        }
+        WriteAfterClose(auditEvent);
     }
 
     public async ValueTask RecordAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default)
@@ -130,7 +140,7 @@ public sealed partial class AuditLog : IAuditLog, IAsyncDisposable, IDisposable
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
         var target = Interlocked.Read(ref _enqueued);
-        while (Interlocked.Read(ref _processed) < target && !_writer.IsCompleted)
+        while (Interlocked.Read(ref _processed) < target && !_writerDone.Task.IsCompleted)
         {
             await Task.Delay(5, cancellationToken).ConfigureAwait(false);
         }
@@ -154,6 +164,7 @@ public sealed partial class AuditLog : IAuditLog, IAsyncDisposable, IDisposable
         }
 
         Interlocked.Increment(ref _enqueued);
+        _itemsAvailable.Set();
         return true;
     }
 
@@ -170,6 +181,7 @@ public sealed partial class AuditLog : IAuditLog, IAsyncDisposable, IDisposable
         {
             await _channel.Writer.WriteAsync(auditEvent, timeout.Token).ConfigureAwait(false);
             Interlocked.Increment(ref _enqueued);
+            _itemsAvailable.Set();
             return true;
         }
         catch (OperationCanceledException)
@@ -201,24 +213,46 @@ public sealed partial class AuditLog : IAuditLog, IAsyncDisposable, IDisposable
         LogDropped(_logger, auditEvent.Type, why);
     }
 
-    private async Task WriteLoopAsync()
+    private void WriteLoop()
     {
         var reader = _channel.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        try
         {
-            lock (_writeLock)
+            while (true)
             {
-                // Drain whatever is there, then flush once: one syscall batch under load, prompt when idle.
+                // Reset before draining: a producer signalling after the drain leaves the event set, so no wake-up is lost.
+                _itemsAvailable.Reset();
                 var count = 0;
-                while (count < 4096 && reader.TryRead(out var auditEvent))
+                lock (_writeLock)
                 {
-                    WriteOne(auditEvent);
-                    count++;
+                    // Drain whatever is there, then flush once: one syscall batch under load, prompt when idle.
+                    while (count < 4096 && reader.TryRead(out var auditEvent))
+                    {
+                        WriteOne(auditEvent);
+                        count++;
+                    }
+
+                    if (count > 0)
+                    {
+                        FlushSinks();
+                        Interlocked.Add(ref _processed, count);
+                    }
                 }
 
-                FlushSinks();
-                Interlocked.Add(ref _processed, count);
+                if (count == 0)
+                {
+                    if (reader.Completion.IsCompleted)
+                    {
+                        return;
+                    }
+
+                    _itemsAvailable.Wait(TimeSpan.FromMilliseconds(200));
+                }
             }
+        }
+        finally
+        {
+            _writerDone.TrySetResult();
         }
     }
 
@@ -293,7 +327,8 @@ public sealed partial class AuditLog : IAuditLog, IAsyncDisposable, IDisposable
     {
         _completing = true;
         _channel.Writer.TryComplete();
-        await _writer.ConfigureAwait(false);
+        _itemsAvailable.Set();
+        await _writerDone.Task.ConfigureAwait(false);
         lock (_writeLock)
         {
             if (!_disposed)
