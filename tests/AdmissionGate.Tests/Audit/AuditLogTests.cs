@@ -120,7 +120,7 @@ public sealed class AuditLogTests
     }
 
     [Fact]
-    public async Task Events_recorded_after_shutdown_began_are_still_written()
+    public async Task Events_recorded_while_or_after_closing_are_written_or_counted_never_silently_lost()
     {
         var sink = new MemorySink();
         var log = new AuditLog([sink]);
@@ -129,7 +129,9 @@ public sealed class AuditLogTests
         log.Record(Event(1));
         await closing;
         log.Record(Event(2));
-        sink.Lines.Count.Should().BeInRange(2, 3);
+        // Event 1 races the close (written directly, or counted if the close already finished); event 2 comes after it.
+        sink.Lines.Count.Should().BeInRange(1, 2);
+        log.Dropped.Should().BeGreaterThanOrEqualTo(1);
         (sink.Lines.Count + log.Dropped).Should().Be(3, "an event is either written or counted as dropped, never silently lost");
     }
 
