@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using AdmissionGate.Audit;
 using AdmissionGate.Credentials;
 
 namespace AdmissionGate.Cli;
@@ -39,12 +40,18 @@ internal static partial class CredentialsCommand
             {
                 Description = "kubeconfig for secret: stores (default: in-cluster or $KUBECONFIG)",
                 Recursive = true,
+            },
+            new Option<string>("--audit-log")
+            {
+                Description = "Append the audit event of each store write to this file (default: one JSON line on stderr)",
+                Recursive = true,
             });
 
         var command = new Command("credentials", "Manage write-only registry pull credentials (set, rotate, list metadata; never read back).");
         command.Options.Add(shared.Store);
         command.Options.Add(shared.KekFile);
         command.Options.Add(shared.Kubeconfig);
+        command.Options.Add(shared.AuditLog);
         command.Subcommands.Add(CreateInitKek(shared));
         command.Subcommands.Add(CreateSet(shared, backends, timeProvider));
         command.Subcommands.Add(CreateList(shared, backends, timeProvider));
@@ -53,7 +60,15 @@ internal static partial class CredentialsCommand
         return command;
     }
 
-    private sealed record SharedOptions(Option<string> Store, Option<string> KekFile, Option<string> Kubeconfig);
+    private sealed record SharedOptions(Option<string> Store, Option<string> KekFile, Option<string> Kubeconfig, Option<string> AuditLog);
+
+    /// <summary>Store writes are audited as they succeed: to --audit-log, or as a JSON line on stderr.</summary>
+    private static void Audit(ParseResult pr, SharedOptions shared, TextWriter error, Func<string, string, AuditEvent> create)
+    {
+        IAuditSink sink = pr.GetValue(shared.AuditLog) is { Length: > 0 } path ? new RotatingFileAuditSink(path) : new TextWriterAuditSink(error);
+        using var log = new SynchronousAuditLog(sink);
+        log.Record(create(AuditActor.Current(), pr.GetValue(shared.Store) ?? string.Empty));
+    }
 
     private static Command CreateInitKek(SharedOptions shared)
     {
@@ -113,6 +128,7 @@ internal static partial class CredentialsCommand
                 try
                 {
                     var meta = await store.SetAsync(host, user, secret.AsMemory(0, secret.Length), expiresAt, ct);
+                    Audit(pr, shared, error, (actor, where) => CredentialAuditEvent.Set(time.GetUtcNow(), actor, where, meta));
                     output.WriteLine($"Stored credential for registry {meta.Registry}");
                     output.WriteLine($"  username:    {meta.Username}");
                     output.WriteLine($"  expires:     {CredentialStore.Format(meta.ExpiresAt)}");
@@ -180,6 +196,7 @@ internal static partial class CredentialsCommand
                     throw new CredentialInputException($"no credential stored for registry '{host}'");
                 }
 
+                Audit(pr, shared, error, (actor, where) => CredentialAuditEvent.Deleted(time.GetUtcNow(), actor, where, host));
                 output.WriteLine($"Deleted credential for registry {host}.");
                 return ExitOk;
             }
@@ -205,6 +222,7 @@ internal static partial class CredentialsCommand
                 }
 
                 var count = await store.RotateKekAsync(newKek, ct);
+                Audit(pr, shared, error, (actor, where) => CredentialAuditEvent.KekRotated(time.GetUtcNow(), actor, where, oldKek.KeyId, newKek.KeyId, count));
                 output.WriteLine($"Re-wrapped {count} entr{(count == 1 ? "y" : "ies")} from key id {oldKek.KeyId} to key id {newKek.KeyId}.");
                 output.WriteLine($"Now replace the KEK mounted into the gate with {newPath} and restart it: the old KEK ({oldKek.KeyId}) no longer opens this store.");
                 return ExitOk;

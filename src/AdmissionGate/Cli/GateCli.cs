@@ -13,6 +13,7 @@ internal static class GateCli
         root.Subcommands.Add(PolicyCommand.Create());
         root.Subcommands.Add(CredentialsCommand.Create());
         root.Subcommands.Add(SigstoreCommand.Create());
+        root.Subcommands.Add(AuditCommand.Create());
         return root;
     }
 

@@ -26,9 +26,14 @@ internal static class ServeCommand
         var credentialStore = new Option<string?>("--credential-store") { Description = "Registry pull credentials: file:PATH or secret:NAMESPACE/NAME. With a cluster, pods get just-in-time pull Secrets." };
         var kekFile = new Option<string?>("--kek-file") { Description = "Key-encryption key of the credential store (see admission-gate credentials init-kek)." };
 
+        var auditLog = new Option<string?>("--audit-log") { Description = "Also append the audit trail (one JSON event per line) to this file, rotated by size." };
+        var auditStdout = new Option<bool>("--audit-stdout") { Description = "Write the audit trail to stdout (--audit-stdout=false to turn off).", DefaultValueFactory = _ => true };
+        var auditMaxBytes = new Option<long>("--audit-max-bytes") { Description = "Rotate the --audit-log file when it would exceed this size.", DefaultValueFactory = _ => 100L * 1024 * 1024 };
+        var auditMaxFiles = new Option<int>("--audit-max-files") { Description = "Audit files kept, the current one included (FILE, FILE.1, ...).", DefaultValueFactory = _ => 10 };
+
         var command = new Command("serve", "Run the validating and mutating webhook server over HTTPS.")
         {
-            policy, listen, tlsCert, tlsKey, stateDir, maxBytes, shutdownDelay, shutdownTimeout, logFormat, kubeconfig, credentialStore, kekFile,
+            policy, listen, tlsCert, tlsKey, stateDir, maxBytes, shutdownDelay, shutdownTimeout, logFormat, kubeconfig, credentialStore, kekFile, auditLog, auditStdout, auditMaxBytes, auditMaxFiles,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -41,6 +46,12 @@ internal static class ServeCommand
             if ((parse.GetValue(tlsCert) is null) != (parse.GetValue(tlsKey) is null))
             {
                 await parse.InvocationConfiguration.Error.WriteLineAsync("admission-gate serve: --tls-cert and --tls-key go together").ConfigureAwait(false);
+                return ExitCodes.BadInput;
+            }
+
+            if (parse.GetValue(auditMaxBytes) < 1024 || parse.GetValue(auditMaxFiles) < 1)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync("admission-gate serve: --audit-max-bytes must be at least 1024 and --audit-max-files at least 1").ConfigureAwait(false);
                 return ExitCodes.BadInput;
             }
 
@@ -58,6 +69,13 @@ internal static class ServeCommand
                 KubeconfigPath = parse.GetValue(kubeconfig),
                 CredentialStore = parse.GetValue(credentialStore),
                 KekFile = parse.GetValue(kekFile),
+                Audit = new AdmissionGate.Audit.AuditSinkOptions
+                {
+                    Stdout = parse.GetValue(auditStdout),
+                    FilePath = parse.GetValue(auditLog),
+                    MaxFileBytes = parse.GetValue(auditMaxBytes),
+                    MaxFiles = parse.GetValue(auditMaxFiles),
+                },
             };
 
             WebApplication app;

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
 using System.Text;
+using AdmissionGate.Audit;
 using AdmissionGate.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -22,22 +23,25 @@ public sealed partial class PolicyFileStore : BackgroundService, IPolicyProvider
     private readonly TimeProvider _time;
     private readonly ILogger<PolicyFileStore> _logger;
     private readonly TimeSpan _interval;
+    private readonly IAuditLog _audit;
     private volatile CompiledPolicy _current;
     private string _lastSeenHash;
     private volatile bool _lastReloadSucceeded = true;
     private long _lastSuccessUnixMs;
 
-    public PolicyFileStore(string? path, GateMetrics metrics, TimeProvider time, ILogger<PolicyFileStore> logger, TimeSpan? interval = null)
+    public PolicyFileStore(string? path, GateMetrics metrics, TimeProvider time, ILogger<PolicyFileStore> logger, TimeSpan? interval = null, IAuditLog? audit = null)
     {
         _path = string.IsNullOrEmpty(path) ? null : Path.GetFullPath(path);
         _metrics = metrics;
         _time = time;
         _logger = logger;
         _interval = interval ?? TimeSpan.FromSeconds(2);
+        _audit = audit ?? NullAuditLog.Instance;
         _current = PolicyLoader.LoadFileOrDefault(_path);
         _lastSeenHash = _current.Hash;
         _lastSuccessUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         LogLoaded(_logger, _current.Name, _current.Source, _current.Hash);
+        AuditLoad(PolicyReloadAuditEvent.Loaded(time.GetUtcNow(), _current));
 
         var meter = metrics.Meter;
         meter.CreateObservableGauge("admission_gate_policy_reload_success", () => _lastReloadSucceeded ? 1 : 0,
@@ -91,6 +95,7 @@ public sealed partial class PolicyFileStore : BackgroundService, IPolicyProvider
             Interlocked.Exchange(ref _lastSuccessUnixMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
             _metrics.PolicyReloaded(success: true);
             LogReloaded(_logger, _current.Name, previous.Hash, _current.Hash);
+            AuditLoad(PolicyReloadAuditEvent.Reloaded(_time.GetUtcNow(), previous, _current));
             return true;
         }
         catch (PolicyLoadException ex)
@@ -98,6 +103,7 @@ public sealed partial class PolicyFileStore : BackgroundService, IPolicyProvider
             _lastReloadSucceeded = false;
             _metrics.PolicyReloaded(success: false);
             LogRejected(_logger, _path, _current.Hash, ex.Message);
+            _audit.Record(PolicyReloadAuditEvent.Failed(_time.GetUtcNow(), _path, _current, hash, ex.Message));
             return false;
         }
     }
@@ -113,6 +119,15 @@ public sealed partial class PolicyFileStore : BackgroundService, IPolicyProvider
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
             ReloadIfChanged();
+        }
+    }
+
+    private void AuditLoad(PolicyReloadAuditEvent loaded)
+    {
+        _audit.Record(loaded);
+        foreach (var expiry in ExceptionExpiryAuditEvent.AtPolicyLoad(loaded.Time, _current))
+        {
+            _audit.Record(expiry);
         }
     }
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Text.Json;
 using AdmissionGate.Admission;
+using AdmissionGate.Audit;
 using AdmissionGate.Decisions;
 using AdmissionGate.Metrics;
 using AdmissionGate.Mutations;
@@ -22,7 +23,9 @@ public sealed partial class AdmissionHandler(
     INamespaceLabelSource namespaceLabels,
     GateMetrics metrics,
     ServeOptions options,
-    ILogger<AdmissionHandler> logger)
+    ILogger<AdmissionHandler> logger,
+    IAuditLog audit,
+    TimeProvider time)
 {
     public const string Validate = "validate";
     public const string Mutate = "mutate";
@@ -35,6 +38,9 @@ public sealed partial class AdmissionHandler(
         var body = await ReadBodyAsync(context).ConfigureAwait(false);
         if (body is null)
         {
+            // Answered with a plain HTTP error (413/400): no uid was read, so the trail gets a rejected-request event.
+            await audit.RecordAsync(new RejectedRequestAuditEvent(time.GetUtcNow(), webhook, context.Response.StatusCode,
+                context.Response.StatusCode == StatusCodes.Status413PayloadTooLarge ? "request body too large" : "request body unreadable")).ConfigureAwait(false);
             return;
         }
 
@@ -80,6 +86,8 @@ public sealed partial class AdmissionHandler(
                     };
                 }
 
+                // Recorded before answering, so no decision the API server acts on is missing from the trail.
+                await RecordDecisionAsync(request, decision, webhook).ConfigureAwait(false);
                 var output = new ArrayBufferWriter<byte>(1024);
                 AdmissionResponseWriter.Write(output, envelope.ApiVersion, request.Uid, decision, patch);
                 await WriteJsonAsync(context, StatusCodes.Status200OK, output.WrittenMemory).ConfigureAwait(false);
@@ -103,6 +111,7 @@ public sealed partial class AdmissionHandler(
         {
             // Without a uid there is no AdmissionReview answer the API server could match; say why plainly.
             LogUnanswerable(logger, webhook, error.Message);
+            await audit.RecordAsync(new RejectedRequestAuditEvent(time.GetUtcNow(), webhook, StatusCodes.Status400BadRequest, error.Message)).ConfigureAwait(false);
             var output = new ArrayBufferWriter<byte>(256);
             using (var json = new Utf8JsonWriter(output, ErrorJson))
             {
@@ -115,12 +124,23 @@ public sealed partial class AdmissionHandler(
         }
         else
         {
+            await audit.RecordAsync(DecisionAuditEvent.Unreadable(error.Uid, webhook, error.Message, time.GetUtcNow())).ConfigureAwait(false);
             var output = new ArrayBufferWriter<byte>(512);
             AdmissionResponseWriter.WriteBadRequest(output, error.ApiVersion, error.Uid, error.Message);
             await WriteJsonAsync(context, StatusCodes.Status200OK, output.WrittenMemory).ConfigureAwait(false);
         }
 
         metrics.RequestAnswered(webhook, "unknown", "unknown", decision, Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    private async ValueTask RecordDecisionAsync(GateRequest request, Decision decision, string webhook)
+    {
+        var now = time.GetUtcNow();
+        await audit.RecordAsync(DecisionAuditEvent.Create(request, decision, webhook, now)).ConfigureAwait(false);
+        foreach (var expired in decision.ExpiredExceptions)
+        {
+            await audit.RecordAsync(ExceptionExpiryAuditEvent.ExpiredMatch(now, expired, decision.PolicyHash, request.Uid, request.Namespace)).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Reads the body up to the limit; answers 413/400 itself and returns null when it cannot.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Security.Authentication;
+using AdmissionGate.Audit;
 using AdmissionGate.Checks;
 using AdmissionGate.Decisions;
 using AdmissionGate.Metrics;
@@ -51,6 +52,7 @@ public static class GateServer
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<GateMetrics>();
+        services.AddAuditLog(options.Audit);
         services.AddSingleton(sp =>
         {
             // Scoped to this host's meter factory: the meter name alone would also match other hosts in the process.
@@ -59,7 +61,8 @@ public static class GateServer
             return new PrometheusExporter(exporterOptions, sp.GetService<ILogger<PrometheusExporter>>());
         });
         services.AddSingleton(sp => new PolicyFileStore(options.PolicyPath, sp.GetRequiredService<GateMetrics>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PolicyFileStore>>(), options.PolicyReloadInterval));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PolicyFileStore>>(), options.PolicyReloadInterval,
+            sp.GetRequiredService<IAuditLog>()));
         services.AddSingleton<IPolicyProvider>(sp => sp.GetRequiredService<PolicyFileStore>());
         services.AddHostedService(sp => sp.GetRequiredService<PolicyFileStore>());
         services.TryAddSingleton<INamespaceLabelSource>(NoNamespaceLabels.Instance);

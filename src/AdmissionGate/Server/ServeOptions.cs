@@ -46,6 +46,8 @@ public sealed class ServeOptions
     public string? LeaseNamespace { get; set; }
 
     public Mutations.JitOptions Jit { get; set; } = new();
+    /// <summary>Audit trail sinks (<c>--audit-log</c>, <c>--audit-stdout</c>, rotation limits).</summary>
+    public AdmissionGate.Audit.AuditSinkOptions Audit { get; set; } = new();
 
     public static bool TryParseEndpoint(string text, out IPEndPoint? endpoint)
     {
