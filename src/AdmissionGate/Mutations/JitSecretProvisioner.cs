@@ -1,3 +1,4 @@
+using AdmissionGate.Audit;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -28,12 +29,14 @@ public sealed partial class JitSecretProvisioner
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<(string Namespace, string Registry), Known> _known = new();
+    private readonly IAuditLog _audit;
     private readonly ConcurrentDictionary<(string Namespace, string Registry), SemaphoreSlim> _locks = new();
 
-    public JitSecretProvisioner(IKubernetesApi api, CredentialStore store, JitOptions options, JitMetrics metrics, TimeProvider time, ILogger<JitSecretProvisioner> logger)
+    public JitSecretProvisioner(IKubernetesApi api, CredentialStore store, JitOptions options, JitMetrics metrics, TimeProvider time, ILogger<JitSecretProvisioner> logger, IAuditLog? audit = null)
     {
         options.Validate();
         (_api, _store, _options, _metrics, _time, _logger) = (api, store, options, metrics, time, logger);
+        _audit = audit ?? NullAuditLog.Instance;
     }
 
     public async Task<JitSecretResult> EnsureAsync(string @namespace, string registry, bool dryRun, CancellationToken cancellationToken)
@@ -142,6 +145,7 @@ public sealed partial class JitSecretProvisioner
                 }, cancellationToken).ConfigureAwait(false);
                 _metrics.SecretCreated(host);
                 LogCreated(_logger, ns, name, host);
+                _audit.Record(JitSecretAuditEvent.Created(now, ns, name, host, "pod admission", fingerprint: credential.Fingerprint, expiresAt: expiresAt));
                 return;
             }
             catch (KubernetesApiException ex) when (ex.IsAlreadyExists)

@@ -1,3 +1,4 @@
+using AdmissionGate.Audit;
 using System.Text.Json.Nodes;
 using AdmissionGate.Kubernetes;
 using AdmissionGate.Mutations;
@@ -19,10 +20,13 @@ public sealed partial class JitSecretReconciler
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public JitSecretReconciler(IKubernetesApi api, JitOptions options, JitMetrics metrics, TimeProvider time, ILogger<JitSecretReconciler> logger)
+    private readonly IAuditLog _audit;
+
+    public JitSecretReconciler(IKubernetesApi api, JitOptions options, JitMetrics metrics, TimeProvider time, ILogger<JitSecretReconciler> logger, IAuditLog? audit = null)
     {
         options.Validate();
         (_api, _options, _metrics, _time, _logger) = (api, options, metrics, time, logger);
+        _audit = audit ?? NullAuditLog.Instance;
         // Informer timing (watch timeouts, backoff) is about the network, so it runs on the system clock; only the
         // Secret lifecycle decisions use the injected one.
         Secrets = new Informer<V1Secret>(ListWatchSource.Secrets(api, null, JitLabels.Selector), new InformerOptions { Name = "jit-secrets" }, TimeProvider.System, logger);
@@ -123,6 +127,8 @@ public sealed partial class JitSecretReconciler
 
         _metrics.SecretDeleted(reason);
         LogDeleted(_logger, secret.Metadata.Namespace!, secret.Metadata.Name!, reason);
+        var registry = secret.Metadata.Annotations?.GetValueOrDefault(JitLabels.RegistryAnnotation) ?? "unknown";
+        _audit.Record(JitSecretAuditEvent.Deleted(_time.GetUtcNow(), secret.Metadata.Namespace!, secret.Metadata.Name!, registry, reason));
     }
 
     private async Task AddOwnersAsync(V1Secret secret, IReadOnlyList<V1Pod> pods, CancellationToken cancellationToken)

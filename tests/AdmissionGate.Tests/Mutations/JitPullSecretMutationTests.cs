@@ -155,4 +155,22 @@ public sealed class JitPullSecretMutationTests(HtpasswdRegistryFixture registry)
         using var response = await http.SendAsync(request);
         return response.StatusCode;
     }
+
+    [Fact]
+    public async Task Creating_a_secret_leaves_an_audit_event_with_the_fingerprint_and_never_the_password()
+    {
+        using var output = new StringWriter();
+        using var audit = new AdmissionGate.Audit.SynchronousAuditLog(new AdmissionGate.Audit.TextWriterAuditSink(output));
+        var provisioner = new JitSecretProvisioner(_h.Api, _h.Store, _h.Options, _h.Metrics, _h.Clock, _h.Logs.CreateLogger<JitSecretProvisioner>(), audit);
+
+        var result = await provisioner.EnsureAsync(JitHarness.Granted, registry.Registry, dryRun: false, default);
+
+        using var line = JsonDocument.Parse(output.ToString().Trim());
+        var root = line.RootElement;
+        root.GetProperty("type").GetString().Should().Be("jit-secret");
+        root.GetProperty("action").GetString().Should().Be("created");
+        root.GetProperty("secretName").GetString().Should().Be(result.SecretName);
+        root.GetProperty("fingerprint").GetString().Should().NotBeNullOrEmpty();
+        output.ToString().Should().NotContain(RegistryFixture.Password);
+    }
 }
