@@ -31,8 +31,19 @@ internal static class ServeCommand
         var auditMaxBytes = new Option<long>("--audit-max-bytes") { Description = "Rotate the --audit-log file when it would exceed this size.", DefaultValueFactory = _ => 100L * 1024 * 1024 };
         var auditMaxFiles = new Option<int>("--audit-max-files") { Description = "Audit files kept, the current one included (FILE, FILE.1, ...).", DefaultValueFactory = _ => 10 };
 
+        var defaults = new Mutations.JitOptions();
+        var jitReuse = new Option<double>("--jit-reuse-window-seconds") { Description = "A JIT pull Secret younger than this is reused for further pods of the same namespace and registry.", DefaultValueFactory = _ => defaults.ReuseWindow.TotalSeconds };
+        var jitMinAge = new Option<double>("--jit-min-age-seconds") { Description = "No JIT pull Secret is deleted for being pulled before this age (at least the reuse window).", DefaultValueFactory = _ => defaults.MinAge.TotalSeconds };
+        var jitHardTtl = new Option<double>("--jit-hard-ttl-seconds") { Description = "Every JIT pull Secret is deleted after this, even if its pod never starts.", DefaultValueFactory = _ => defaults.HardTtl.TotalSeconds };
+        var jitOrphanGrace = new Option<double>("--jit-orphan-grace-seconds") { Description = "A JIT pull Secret no pod references is deleted after this.", DefaultValueFactory = _ => defaults.OrphanGrace.TotalSeconds };
+        var jitPeriod = new Option<double>("--jit-reconcile-period-seconds") { Description = "How often the reconciler (leader only) reviews JIT pull Secrets.", DefaultValueFactory = _ => defaults.ReconcilePeriod.TotalSeconds };
+        var jitMode = new Option<string>("--jit-mode") { Description = "pull-complete: delete once every pod pulled; pod-lifetime: keep while referencing pods live (imagePullPolicy: Always).", DefaultValueFactory = _ => "pull-complete" };
+        jitMode.AcceptOnlyFromAmong("pull-complete", "pod-lifetime");
+        var leaseNamespace = new Option<string?>("--lease-namespace") { Description = "Namespace of the reconciler's leader-election Lease. Default: the cluster config's namespace (the gate's own in a pod)." };
+
         var command = new Command("serve", "Run the validating and mutating webhook server over HTTPS.")
         {
+            jitReuse, jitMinAge, jitHardTtl, jitOrphanGrace, jitPeriod, jitMode, leaseNamespace,
             policy, listen, tlsCert, tlsKey, stateDir, maxBytes, shutdownDelay, shutdownTimeout, logFormat, kubeconfig, credentialStore, kekFile, auditLog, auditStdout, auditMaxBytes, auditMaxFiles,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -55,8 +66,29 @@ internal static class ServeCommand
                 return ExitCodes.BadInput;
             }
 
+            var jit = new Mutations.JitOptions
+            {
+                ReuseWindow = TimeSpan.FromSeconds(parse.GetValue(jitReuse)),
+                MinAge = TimeSpan.FromSeconds(parse.GetValue(jitMinAge)),
+                HardTtl = TimeSpan.FromSeconds(parse.GetValue(jitHardTtl)),
+                OrphanGrace = TimeSpan.FromSeconds(parse.GetValue(jitOrphanGrace)),
+                ReconcilePeriod = TimeSpan.FromSeconds(parse.GetValue(jitPeriod)),
+                Mode = parse.GetValue(jitMode) == "pod-lifetime" ? Mutations.JitSecretMode.PodLifetime : Mutations.JitSecretMode.PullComplete,
+            };
+            try
+            {
+                jit.Validate();
+            }
+            catch (ArgumentException ex)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync("admission-gate serve: " + ex.Message).ConfigureAwait(false);
+                return ExitCodes.BadInput;
+            }
+
             var options = new ServeOptions
             {
+                Jit = jit,
+                LeaseNamespace = parse.GetValue(leaseNamespace),
                 PolicyPath = parse.GetValue(policy),
                 Listen = endpoint!,
                 TlsCertificatePath = parse.GetValue(tlsCert),
