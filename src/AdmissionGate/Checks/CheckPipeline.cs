@@ -1,4 +1,8 @@
+using System.Diagnostics.Metrics;
+using AdmissionGate.Checks.Pinning;
+using AdmissionGate.Checks.Signatures;
 using AdmissionGate.Checks.Source;
+using AdmissionGate.Metrics;
 
 namespace AdmissionGate.Checks;
 
@@ -8,5 +12,13 @@ namespace AdmissionGate.Checks;
 /// </summary>
 public static class CheckPipeline
 {
-    public static IReadOnlyList<IImageCheck> Create() => [new ApprovedRegistryCheck()];
+    /// <summary>Without arguments (the <c>check</c> command), signature checks get their own caches and registry client.</summary>
+    public static IReadOnlyList<IImageCheck> Create(SignatureVerifier? verifier = null, PolicyRegistryClient? registries = null) =>
+    [
+        new ApprovedRegistryCheck(),
+        new PinningCheck(),
+        new SignatureCheck(
+            registries ?? new PolicyRegistryClient(TimeProvider.System),
+            verifier ?? new SignatureVerifier(TimeProvider.System, new SignatureMetrics(new Meter(GateMetrics.MeterName)))),
+    ];
 }
