@@ -56,6 +56,7 @@ public static class GateServer
         services.AddHostedService(sp => sp.GetRequiredService<PolicyFileStore>());
         services.TryAddSingleton<INamespaceLabelSource>(NoNamespaceLabels.Instance);
         services.AddSignatureVerification();
+        services.AddSingleton<IPodMutation, DigestPinningMutation>();
         services.AddSingleton(sp => new GateEngine(sp.GetRequiredService<IPolicyProvider>(),
             CheckPipeline.Create(sp.GetRequiredService<SignatureVerifier>(), sp.GetRequiredService<PolicyRegistryClient>()),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<GateMetrics>(), sp.GetRequiredService<ILogger<GateEngine>>()));

@@ -20,7 +20,10 @@ internal static class SignatureTestPolicy
         return $"{{name: {name}, key: {{trustRoot: mock, pem: \"{key.ExportSubjectPublicKeyInfoPem().ReplaceLineEndings("\\n")}\"}}}}";
     }
 
-    public static CompiledPolicy Load(SignedRegistryFixture registry, string require = "anyOf", bool requirePinning = false, string verification = "{}", params string[] authorities)
+    public static CompiledPolicy Load(SignedRegistryFixture registry, string require = "anyOf", bool requirePinning = false, string verification = "{}", params string[] authorities) =>
+        PolicyLoader.LoadFile(Write(registry, require, requirePinning, verification, authorities));
+
+    public static string Write(SignedRegistryFixture registry, string require = "anyOf", bool requirePinning = false, string verification = "{}", params string[] authorities)
     {
         var host = registry.Registry.Registry;
         var text = $$"""
@@ -50,7 +53,7 @@ internal static class SignatureTestPolicy
             """;
         var path = Path.Combine(registry.Directory, $"policy-{Guid.NewGuid():N}.yaml");
         File.WriteAllText(path, text);
-        return PolicyLoader.LoadFile(path);
+        return path;
     }
 
     public static (GateEngine Engine, SignatureVerifier Verifier) Engine(CompiledPolicy policy, TimeProvider? time = null)
