@@ -59,7 +59,7 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
                 if (outcome.Stale)
                 {
                     findings.Add(new Finding(context.Container, image, RuleNames.Signature, FindingKind.Advisory, EnforcementMode.Warn,
-                        $"{image.Normalized} ({digest}): registry unreachable; admitted on an earlier verification of signature rule \"{rule.Name}\" still inside the stale window", null));
+                        $"registry unreachable: admitted within the stale window on an earlier verification of {digest} (signature rule \"{rule.Name}\")", null));
                 }
 
                 continue;
