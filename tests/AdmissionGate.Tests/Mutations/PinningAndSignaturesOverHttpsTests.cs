@@ -105,6 +105,18 @@ public sealed class PinningAndSignaturesOverHttpsTests(SignedRegistryFixture reg
     }
 
     [Fact]
+    public async Task Signature_metrics_are_exported()
+    {
+        await PostAsync("/validate", registry.Pinned("wrong-identity"));
+        await PostAsync("/validate", registry.Pinned("wrong-identity"));
+
+        var metrics = await _http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+
+        metrics.Should().Contain("admission_gate_signature_verifications").And.Contain("result=\"fail\"").And.Contain("authority=\"ci\"");
+        metrics.Should().Contain("admission_gate_signature_cache_lookups").And.Contain("result=\"hit\"");
+    }
+
+    [Fact]
     public async Task The_check_command_reaches_the_same_decisions_as_the_server()
     {
         foreach (var tag in new[] { "legacy", "bundle", "unsigned", "wrong-identity", "tampered" })

@@ -109,5 +109,10 @@ public sealed class SignatureCheckTests(SignedRegistryFixture registry) : IClass
         decisions.Should().OnlyContain(d => d.Verdict == Verdict.Allow);
         verifier.Metrics.RegistryLookups.Should().Be(1);
         verifier.Metrics.SingleFlightJoins.Should().BeGreaterThan(0);
+
+        // The registry logs failed requests: each lookup asks once for the (absent) referrers tag of the digest.
+        var referrersTag = "http.request.uri=/v2/app/manifests/" + registry.Digests["crowd"].Replace(':', '-') + " ";
+        registry.Registry.RecentLog.Split('\n').Count(line => line.Contains(referrersTag, StringComparison.Ordinal))
+            .Should().Be(1, "the registry saw one referrers lookup:\n" + registry.Registry.RecentLog);
     }
 }
