@@ -23,7 +23,8 @@ public sealed class DigestPinningMutation(PolicyRegistryClient registries, Signa
         var settings = context.Policy.Verification;
         var client = registries.For(context.Policy).WithAccessPolicy(RegistryAccessPolicy.FromPredicate(host => SignatureCheck.TierApproves(tier, host)));
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        budget.CancelAfter(settings.Budget);
+        var limit = AdmissionDeadline.Limit(settings.Budget);
+        budget.CancelAfter(limit);
         foreach (var container in context.Containers)
         {
             if (!ImageReference.TryParse(container.Image, out var image, out _) || image!.Digest is not null || tier.FindApproved(image) is null)
@@ -42,7 +43,7 @@ public sealed class DigestPinningMutation(PolicyRegistryClient registries, Signa
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                context.Warnings.Add($"{container.Describe()}: {image.Normalized} was not pinned: resolving the tag timed out after {settings.Budget.TotalSeconds:0.#} s");
+                context.Warnings.Add($"{container.Describe()}: {image.Normalized} was not pinned: resolving the tag timed out after {limit.TotalSeconds:0.#} s");
             }
         }
     }

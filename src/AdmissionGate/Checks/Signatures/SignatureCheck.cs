@@ -23,7 +23,8 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
         var settings = context.Policy.Verification;
         var client = registries.For(context.Policy).WithAccessPolicy(RegistryAccessPolicy.FromPredicate(host => TierApproves(tier, host)));
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        budget.CancelAfter(settings.Budget);
+        var limit = AdmissionDeadline.Limit(settings.Budget);
+        budget.CancelAfter(limit);
 
         string digest;
         try
@@ -37,7 +38,7 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            AddAll(rules, context, findings, TimedOut(image.Normalized, settings));
+            AddAll(rules, context, findings, TimedOut(image.Normalized, limit));
             return;
         }
 
@@ -50,7 +51,7 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                Add(rule, context, findings, TimedOut($"{image.Normalized} ({digest})", settings));
+                Add(rule, context, findings, TimedOut($"{image.Normalized} ({digest})", limit));
                 continue;
             }
 
@@ -69,8 +70,8 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
         }
     }
 
-    private static string TimedOut(string image, VerificationSettings settings) =>
-        $"{image}: verification timed out after {settings.Budget.TotalSeconds:0.#} s; the registry is too slow to check signatures";
+    private static string TimedOut(string image, TimeSpan limit) =>
+        $"{image}: verification timed out after {limit.TotalSeconds:0.#} s; the registry is too slow to check signatures";
 
     private static void AddAll(List<SignatureRule> rules, ImageCheckContext context, ICollection<Finding> findings, string message)
     {

@@ -43,8 +43,10 @@ public sealed class OutageAndBudgetTests(SignedRegistryFixture registry) : IClas
         expired.Message.Should().Contain("registry unreachable");
     }
 
-    [Fact]
-    public async Task A_registry_that_never_answers_ends_in_verification_timed_out_not_a_hung_request()
+    [Theory]
+    [InlineData("1s", null, "verification timed out after 1 s")]
+    [InlineData("20s", "2s", "verification timed out after 1.6 s")]
+    public async Task A_registry_that_never_answers_ends_in_verification_timed_out_within_the_budget_or_the_api_servers_timeout(string budget, string? apiServerTimeout, string expected)
     {
         await using var silent = await LoopbackHttpServer.StartAsync(async context => await Task.Delay(Timeout.Infinite, context.RequestAborted));
         using var dir = new TempDirectory();
@@ -55,7 +57,7 @@ public sealed class OutageAndBudgetTests(SignedRegistryFixture registry) : IClas
               namespaces: {tierByName: [{tier: production, names: ["*-prod"]}]}
               registries:
                 "{{silent.Authority}}": {insecure: true, timeoutSeconds: 30}
-              verification: {budget: 1s}
+              verification: {budget: {{budget}}}
               tiers:
                 dev: {mode: warn}
                 staging: {mode: enforce}
@@ -71,10 +73,14 @@ public sealed class OutageAndBudgetTests(SignedRegistryFixture registry) : IClas
         var engine = new GateEngine(new StaticPolicyProvider(PolicyLoader.LoadFile(path)),
             CheckPipeline.Create(verifier, new PolicyRegistryClient(TimeProvider.System, new RegistryOptions { MaxRetries = 0 })), TimeProvider.System);
 
-        var decision = await engine.EvaluateAsync(Pod("payments-prod", Containers($"{silent.Authority}/app@sha256:{new string('a', 64)}")), default);
+        Decision decision;
+        using (AdmissionDeadline.FromQuery(apiServerTimeout))
+        {
+            decision = await engine.EvaluateAsync(Pod("payments-prod", Containers($"{silent.Authority}/app@sha256:{new string('a', 64)}")), default);
+        }
 
         decision.Allowed.Should().BeFalse();
-        decision.Message.Should().Contain("verification timed out after 1 s");
+        decision.Message.Should().Contain(expected);
         silent.RequestCount.Should().BeGreaterThan(0);
     }
 }
