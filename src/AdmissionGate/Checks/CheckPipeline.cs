@@ -2,7 +2,6 @@ using System.Diagnostics.Metrics;
 using AdmissionGate.Checks.Pinning;
 using AdmissionGate.Checks.Signatures;
 using AdmissionGate.Checks.Source;
-using AdmissionGate.Metrics;
 
 namespace AdmissionGate.Checks;
 
@@ -12,6 +11,9 @@ namespace AdmissionGate.Checks;
 /// </summary>
 public static class CheckPipeline
 {
+    /// <summary>Where a pipeline without a server records signature metrics: not the exported meter.</summary>
+    public const string CheckMeterName = "AdmissionGate.Check";
+
     /// <summary>Without arguments (the <c>check</c> command), signature checks get their own caches and registry client.</summary>
     public static IReadOnlyList<IImageCheck> Create(SignatureVerifier? verifier = null, PolicyRegistryClient? registries = null) =>
     [
@@ -19,6 +21,6 @@ public static class CheckPipeline
         new PinningCheck(),
         new SignatureCheck(
             registries ?? new PolicyRegistryClient(TimeProvider.System),
-            verifier ?? new SignatureVerifier(TimeProvider.System, new SignatureMetrics(new Meter(GateMetrics.MeterName)))),
+            verifier ?? new SignatureVerifier(TimeProvider.System, new SignatureMetrics(new Meter(CheckMeterName)))),
     ];
 }
