@@ -1,3 +1,6 @@
+using System.Diagnostics.Metrics;
+using AdmissionGate.Checks.Pinning;
+using AdmissionGate.Checks.Signatures;
 using AdmissionGate.Checks.Source;
 
 namespace AdmissionGate.Checks;
@@ -8,5 +11,16 @@ namespace AdmissionGate.Checks;
 /// </summary>
 public static class CheckPipeline
 {
-    public static IReadOnlyList<IImageCheck> Create() => [new ApprovedRegistryCheck()];
+    /// <summary>Where a pipeline without a server records signature metrics: not the exported meter.</summary>
+    public const string CheckMeterName = "AdmissionGate.Check";
+
+    /// <summary>Without arguments (the <c>check</c> command), signature checks get their own caches and registry client.</summary>
+    public static IReadOnlyList<IImageCheck> Create(SignatureVerifier? verifier = null, PolicyRegistryClient? registries = null) =>
+    [
+        new ApprovedRegistryCheck(),
+        new PinningCheck(),
+        new SignatureCheck(
+            registries ?? new PolicyRegistryClient(TimeProvider.System),
+            verifier ?? new SignatureVerifier(TimeProvider.System, new SignatureMetrics(new Meter(CheckMeterName)))),
+    ];
 }

@@ -22,6 +22,11 @@ public sealed class CompiledPolicy
     public required IReadOnlyList<RegistryGrant> Grants { get; init; }
 
     public required IReadOnlyList<PolicyException> Exceptions { get; init; }
+
+    /// <summary>Connection settings per canonical registry name (<c>spec.registries</c>).</summary>
+    public IReadOnlyDictionary<string, RegistrySettings> Registries { get; init; } = new Dictionary<string, RegistrySettings>();
+
+    public VerificationSettings Verification { get; init; } = VerificationSettings.Default;
 }
 
 public sealed class NamespaceRules
@@ -47,6 +52,11 @@ public sealed class TierPolicy
 
     /// <summary>The approved prefixes as one readable list, for the "how to fix" part of a denial.</summary>
     public required string ApprovedSummary { get; init; }
+
+    public IReadOnlyList<SignatureRule> Signatures { get; init; } = [];
+
+    /// <summary>Images must carry a digest; the mutating webhook pins tags.</summary>
+    public bool RequirePinning { get; init; }
 
     public ApprovedRegistry? FindApproved(ImageReference image)
     {

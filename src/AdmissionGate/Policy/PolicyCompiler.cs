@@ -9,7 +9,7 @@ namespace AdmissionGate.Policy;
 /// Turns a schema-valid policy document into a <see cref="CompiledPolicy"/>, reporting what the schema cannot
 /// express (pattern grammar, dates, duplicates) at the position of the offending value.
 /// </summary>
-internal sealed class PolicyCompiler(YamlJsonDocument document, string source, List<PolicyError> errors)
+internal sealed partial class PolicyCompiler(YamlJsonDocument document, string source, List<PolicyError> errors)
 {
     private const string DefaultTierLabel = "admission-gate.io/tier";
 
@@ -18,6 +18,7 @@ internal sealed class PolicyCompiler(YamlJsonDocument document, string source, L
         var root = document.Root as JsonObject;
         var spec = root?["spec"] as JsonObject;
         var name = String(root?["metadata"]?["name"]) ?? "unnamed";
+        CompileTrustRoots(spec?["trustRoots"] as JsonObject);
 
         var tiers = new Dictionary<Tier, TierPolicy>();
         foreach (var tier in Enum.GetValues<Tier>())
@@ -42,6 +43,8 @@ internal sealed class PolicyCompiler(YamlJsonDocument document, string source, L
             Tiers = tiers,
             Grants = CompileGrants(spec?["grants"] as JsonArray),
             Exceptions = CompileExceptions(spec?["exceptions"] as JsonArray),
+            Registries = CompileRegistries(spec?["registries"] as JsonObject),
+            Verification = CompileVerification(spec?["verification"] as JsonObject),
         };
     }
 
@@ -101,10 +104,13 @@ internal sealed class PolicyCompiler(YamlJsonDocument document, string source, L
             }
         }
 
+        var tierMode = ParseMode(node["mode"], pointer + "/mode");
         return new TierPolicy
         {
             Tier = tier,
-            Mode = ParseMode(node["mode"], pointer + "/mode"),
+            Mode = tierMode,
+            Signatures = CompileSignatures(node["signatures"] as JsonArray, pointer + "/signatures", tierMode),
+            RequirePinning = node["requirePinning"] is JsonValue pin && pin.GetValueKind() == JsonValueKind.True,
             Approved = approved,
             Unapproved = unapproved,
             ApprovedSummary = approved.Count == 0 ? "(none)" : string.Join(", ", approved.Select(a => a.Pattern.Text)),

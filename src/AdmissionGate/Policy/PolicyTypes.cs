@@ -27,6 +27,8 @@ public static class RuleNames
     public const string ApprovedRegistry = "approved-registry";
     public const string RegistryGrant = "registry-grant";
     public const string ImageReference = "image-reference";
+    public const string Signature = "signature";
+    public const string Pinning = "pinning";
 }
 
 public static class PolicyText

@@ -3,6 +3,7 @@ using System.Net;
 using System.Security.Authentication;
 using AdmissionGate.Audit;
 using AdmissionGate.Checks;
+using AdmissionGate.Checks.Signatures;
 using AdmissionGate.Decisions;
 using AdmissionGate.Metrics;
 using AdmissionGate.Mutations;
@@ -66,7 +67,10 @@ public static class GateServer
         services.AddSingleton<IPolicyProvider>(sp => sp.GetRequiredService<PolicyFileStore>());
         services.AddHostedService(sp => sp.GetRequiredService<PolicyFileStore>());
         services.TryAddSingleton<INamespaceLabelSource>(NoNamespaceLabels.Instance);
-        services.AddSingleton(sp => new GateEngine(sp.GetRequiredService<IPolicyProvider>(), CheckPipeline.Create(),
+        services.AddSignatureVerification();
+        services.AddSingleton<IPodMutation, DigestPinningMutation>();
+        services.AddSingleton(sp => new GateEngine(sp.GetRequiredService<IPolicyProvider>(),
+            CheckPipeline.Create(sp.GetRequiredService<SignatureVerifier>(), sp.GetRequiredService<PolicyRegistryClient>()),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<GateMetrics>(), sp.GetRequiredService<ILogger<GateEngine>>()));
         services.AddSingleton(sp => new MutationPipeline(sp.GetRequiredService<IPolicyProvider>(), sp.GetServices<IPodMutation>()));
         services.AddSingleton<AdmissionHandler>();

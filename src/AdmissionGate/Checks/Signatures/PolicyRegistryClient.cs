@@ -1,0 +1,51 @@
+using System.Collections.Concurrent;
+using AdmissionGate.Policy;
+using AdmissionGate.Registry;
+
+namespace AdmissionGate.Checks.Signatures;
+
+/// <summary>
+/// One <see cref="RegistryClient"/> configured from the policy's <c>spec.registries</c>, rebuilt when a reloaded
+/// policy changes them. Callers narrow it per tier with <see cref="RegistryClient.WithAccessPolicy"/>.
+/// </summary>
+public sealed class PolicyRegistryClient(TimeProvider time, RegistryOptions? defaults = null) : IDisposable
+{
+    private readonly Lock _lock = new();
+    private IReadOnlyDictionary<string, RegistrySettings>? _settings;
+    private RegistryClient? _client;
+
+    public RegistryClient For(CompiledPolicy policy)
+    {
+        lock (_lock)
+        {
+            if (_client is not null && ReferenceEquals(_settings, policy.Registries))
+            {
+                return _client;
+            }
+
+            // The old client may still serve in-flight requests of the previous policy; it holds only pooled
+            // connections, so it is left to the GC rather than disposed under them.
+            _settings = policy.Registries;
+            var options = new RegistryClientOptions { Defaults = defaults ?? new RegistryOptions() };
+            foreach (var (registry, settings) in policy.Registries)
+            {
+                options.Registries[registry] = settings.Options;
+            }
+
+            _client = new RegistryClient(RegistryAccessPolicy.AllowAll, options, new PolicyCredentials(policy.Registries), time);
+            return _client;
+        }
+    }
+
+    public void Dispose() => _client?.Dispose();
+
+    private sealed class PolicyCredentials(IReadOnlyDictionary<string, RegistrySettings> settings) : IRegistryCredentialProvider
+    {
+        private readonly ConcurrentDictionary<string, DockerConfigCredentialProvider> _providers = new(StringComparer.Ordinal);
+
+        public ValueTask<RegistryCredential?> GetAsync(string registry, CancellationToken cancellationToken) =>
+            settings.TryGetValue(registry, out var entry) && entry.DockerConfigPath is { } path
+                ? _providers.GetOrAdd(path, p => new DockerConfigCredentialProvider(p)).GetAsync(registry, cancellationToken)
+                : ValueTask.FromResult<RegistryCredential?>(null);
+    }
+}

@@ -1,0 +1,90 @@
+using AdmissionGate.Policy;
+using AdmissionGate.Registry;
+
+namespace AdmissionGate.Checks.Signatures;
+
+/// <summary>
+/// The tier's signature rules: for an image that passed the source check, resolve its digest and require the
+/// rule's authorities (anyOf/allOf) to have signed it. Only registries the tier approves are ever contacted.
+/// </summary>
+public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVerifier verifier) : IImageCheck
+{
+    public async ValueTask CheckAsync(ImageCheckContext context, ICollection<Finding> findings, CancellationToken cancellationToken)
+    {
+        var tier = context.TierPolicy;
+        var image = context.Image;
+        var rules = tier.Signatures.Where(r => r.Images.Any(p => p.Matches(image))).ToList();
+        if (rules.Count == 0 || tier.FindApproved(image) is null
+            || findings.Any(f => ReferenceEquals(f.Container, context.Container) && f.Kind == FindingKind.Violation))
+        {
+            return;
+        }
+
+        var settings = context.Policy.Verification;
+        var client = registries.For(context.Policy).WithAccessPolicy(RegistryAccessPolicy.FromPredicate(host => TierApproves(tier, host)));
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var limit = AdmissionDeadline.Limit(settings.Budget);
+        budget.CancelAfter(limit);
+
+        string digest;
+        try
+        {
+            digest = image.Digest ?? await verifier.ResolveAsync(client, image.Registry, image.Repository, image.Tag!, settings, budget.Token).ConfigureAwait(false);
+        }
+        catch (RegistryException ex)
+        {
+            AddAll(rules, context, findings, $"{image.Normalized}: cannot resolve the tag to a digest, so its signatures cannot be checked: {ex.Message}");
+            return;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            AddAll(rules, context, findings, TimedOut(image.Normalized, limit));
+            return;
+        }
+
+        foreach (var rule in rules)
+        {
+            SignatureOutcome outcome;
+            try
+            {
+                outcome = await verifier.VerifyAsync(client, image.Registry, image.Repository, digest, rule, settings, budget.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                Add(rule, context, findings, TimedOut($"{image.Normalized} ({digest})", limit));
+                continue;
+            }
+
+            if (outcome.Verified)
+            {
+                if (outcome.Stale)
+                {
+                    findings.Add(new Finding(context.Container, image, RuleNames.Signature, FindingKind.Advisory, EnforcementMode.Warn,
+                        $"registry unreachable: admitted within the stale window on an earlier verification of {digest} (signature rule \"{rule.Name}\")", null));
+                }
+
+                continue;
+            }
+
+            Add(rule, context, findings, $"{image.Normalized} ({digest}) fails signature rule \"{rule.Name}\" ({(rule.RequireAll ? "all of" : "any of")} {string.Join(", ", rule.Authorities.Select(a => a.Name))}): {outcome.Detail}");
+        }
+    }
+
+    private static string TimedOut(string image, TimeSpan limit) =>
+        $"{image}: verification timed out after {limit.TotalSeconds:0.#} s; the registry is too slow to check signatures";
+
+    private static void AddAll(List<SignatureRule> rules, ImageCheckContext context, ICollection<Finding> findings, string message)
+    {
+        foreach (var rule in rules)
+        {
+            Add(rule, context, findings, message);
+        }
+    }
+
+    private static void Add(SignatureRule rule, ImageCheckContext context, ICollection<Finding> findings, string message) =>
+        findings.Add(new Finding(context.Container, context.Image, RuleNames.Signature, FindingKind.Violation, rule.Mode, message,
+            $"deploy an image signed by {(rule.RequireAll ? "every" : "one")} of the rule's authorities ({string.Join(", ", rule.Authorities.Select(a => a.Name))}) with cosign or a Sigstore bundle"));
+
+    internal static bool TierApproves(TierPolicy tier, string registry) =>
+        tier.Approved.Any(a => a.Pattern.Host is { } host && string.Equals(RegistryName.Canonicalize(host), registry, StringComparison.OrdinalIgnoreCase));
+}

@@ -1,0 +1,187 @@
+using System.Collections.Concurrent;
+using AdmissionGate.Policy;
+using AdmissionGate.Registry;
+using AdmissionGate.Sigstore;
+
+namespace AdmissionGate.Checks.Signatures;
+
+/// <summary>What a signature rule concluded for one image digest.</summary>
+public sealed record SignatureOutcome(bool Verified, string Detail)
+{
+    /// <summary>The registry could not be asked; the outcome says so and is never cached.</summary>
+    public bool RegistryUnreachable { get; init; }
+
+    /// <summary>A positive result past its TTL, honoured because the registry is unreachable.</summary>
+    public bool Stale { get; init; }
+}
+
+/// <summary>
+/// Resolves tags and verifies signatures with caching: results per (image digest, rule fingerprint) for
+/// <see cref="VerificationSettings.CacheTtl"/> (failures for the shorter negative TTL), tags for
+/// <see cref="VerificationSettings.TagCacheTtl"/>. Concurrent requests for the same key share one registry lookup
+/// (single flight). When the registry is unreachable, a positive result is honoured for the stale window.
+/// </summary>
+public sealed class SignatureVerifier(TimeProvider time, SignatureMetrics metrics)
+{
+    private const int MaxEntries = 10_000;
+    private readonly ConcurrentDictionary<string, Entry<SignatureOutcome>> _results = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Entry<string>> _tags = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<SignatureOutcome>>> _inflight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _tagsInflight = new(StringComparer.Ordinal);
+
+    public SignatureMetrics Metrics => metrics;
+
+    /// <summary>The digest <paramref name="tag"/> points to; throws <see cref="RegistryException"/> when it cannot be known.</summary>
+    public async Task<string> ResolveAsync(IRegistryClient client, string registry, string repository, string tag, VerificationSettings settings, CancellationToken cancellationToken)
+    {
+        var key = $"{registry}/{repository}:{tag}";
+        var now = time.GetUtcNow();
+        if (_tags.TryGetValue(key, out var cached) && now < cached.ExpiresAt)
+        {
+            metrics.Cache("tag", "hit");
+            return cached.Value;
+        }
+
+        metrics.Cache("tag", "miss");
+        try
+        {
+            return await SingleFlightAsync(_tagsInflight, key, async () =>
+            {
+                using var budget = new CancellationTokenSource(settings.Budget, time);
+                var digest = await client.ResolveDigestAsync(registry, repository, tag, budget.Token).ConfigureAwait(false);
+                Store(_tags, key, new Entry<string>(digest, time.GetUtcNow() + settings.TagCacheTtl));
+                return digest;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RegistryException ex) when (IsOutage(ex) && cached is not null && now < cached.ExpiresAt + settings.StaleWindow)
+        {
+            metrics.Cache("tag", "stale");
+            return cached.Value;
+        }
+    }
+
+    public async Task<SignatureOutcome> VerifyAsync(IRegistryClient client, string registry, string repository, string digest, SignatureRule rule, VerificationSettings settings, CancellationToken cancellationToken)
+    {
+        var key = $"{registry}/{repository}@{digest}|{rule.Fingerprint}";
+        if (_results.TryGetValue(key, out var cached) && time.GetUtcNow() < cached.ExpiresAt)
+        {
+            metrics.Cache("signature", "hit");
+            return cached.Value;
+        }
+
+        metrics.Cache("signature", "miss");
+        return await SingleFlightAsync(_inflight, key, () => LookupAsync(client, registry, repository, digest, rule, settings, key), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<T> SingleFlightAsync<T>(ConcurrentDictionary<string, Lazy<Task<T>>> inflight, string key, Func<Task<T>> work, CancellationToken cancellationToken)
+    {
+        var mine = new Lazy<Task<T>>(work);
+        var flight = inflight.GetOrAdd(key, mine);
+        if (!ReferenceEquals(flight, mine))
+        {
+            metrics.Joined();
+        }
+        else
+        {
+            _ = flight.Value.ContinueWith(_ => inflight.TryRemove(new KeyValuePair<string, Lazy<Task<T>>>(key, mine)), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        return await flight.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<SignatureOutcome> LookupAsync(IRegistryClient client, string registry, string repository, string digest, SignatureRule rule, VerificationSettings settings, string key)
+    {
+        // The shared lookup has its own budget: it must not die with the first caller that gave up.
+        using var budget = new CancellationTokenSource(settings.Budget, time);
+        var (sigRegistry, sigRepository) = rule.SignatureRepository ?? (registry, repository);
+        IReadOnlyList<SignatureCandidate> candidates;
+        try
+        {
+            metrics.Lookup();
+            candidates = await SignatureFinder.FindAsync(client, sigRegistry, sigRepository, digest, budget.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RegistryException or OperationCanceledException)
+        {
+            var reason = ex is RegistryException r ? r.Message : $"no answer within {settings.Budget.TotalSeconds:0.#} s";
+            if (ex is OperationCanceledException || IsOutage((RegistryException)ex))
+            {
+                if (_results.TryGetValue(key, out var stale) && stale.Value.Verified && time.GetUtcNow() < stale.ExpiresAt + settings.StaleWindow)
+                {
+                    metrics.Cache("signature", "stale");
+                    return stale.Value with { Stale = true };
+                }
+
+                return new SignatureOutcome(false, $"registry unreachable, signatures of {digest} cannot be checked ({reason})") { RegistryUnreachable = true };
+            }
+
+            return new SignatureOutcome(false, $"signatures of {digest} cannot be read: {reason}") { RegistryUnreachable = true };
+        }
+
+        var outcome = Evaluate(candidates, rule, digest, registry);
+        Store(_results, key, new Entry<SignatureOutcome>(outcome, time.GetUtcNow() + (outcome.Verified ? settings.CacheTtl : settings.NegativeCacheTtl)));
+        return outcome;
+    }
+
+    private SignatureOutcome Evaluate(IReadOnlyList<SignatureCandidate> candidates, SignatureRule rule, string digest, string registry)
+    {
+        var passed = 0;
+        var failures = new List<string>();
+        var successes = new List<string>();
+        foreach (var authority in rule.Authorities)
+        {
+            var reasons = new List<string>();
+            string? signer = null;
+            foreach (var candidate in candidates)
+            {
+                VerificationResult result;
+                try
+                {
+                    result = candidate.Verify(authority, digest, time);
+                }
+                catch (Exception ex) when (ex is SigstoreVerificationException or IOException or InvalidOperationException or UnauthorizedAccessException)
+                {
+                    result = VerificationResult.Failure("trust root", "cannot be loaded: " + ex.Message);
+                }
+
+                if (result.Verified)
+                {
+                    signer = result.SignerIdentity ?? "key";
+                    break;
+                }
+
+                reasons.Add($"{candidate.Source}: {result.FailedCheck}: {result.FailureReason}");
+            }
+
+            metrics.Verification(signer is null ? "fail" : "pass", authority.Name, registry);
+            if (signer is not null)
+            {
+                passed++;
+                successes.Add($"authority \"{authority.Name}\" verified ({signer})");
+            }
+            else
+            {
+                failures.Add(candidates.Count == 0
+                    ? $"authority \"{authority.Name}\": no signature found for {digest}"
+                    : $"authority \"{authority.Name}\": no signature verifies ({candidates.Count} signature(s) found: {string.Join("; ", reasons)})");
+            }
+        }
+
+        var verified = rule.RequireAll ? passed == rule.Authorities.Count : passed > 0;
+        return new SignatureOutcome(verified, verified ? string.Join("; ", successes) : string.Join("; ", failures));
+    }
+
+    private static bool IsOutage(RegistryException ex) => ex.Kind is RegistryErrorKind.Unreachable or RegistryErrorKind.Timeout or RegistryErrorKind.Unavailable;
+
+    private static void Store<T>(ConcurrentDictionary<string, Entry<T>> cache, string key, Entry<T> entry)
+    {
+        if (cache.Count >= MaxEntries)
+        {
+            // Crude but bounded: a full cache starts over rather than growing with every image ever seen.
+            cache.Clear();
+        }
+
+        cache[key] = entry;
+    }
+
+    private sealed record Entry<T>(T Value, DateTimeOffset ExpiresAt);
+}

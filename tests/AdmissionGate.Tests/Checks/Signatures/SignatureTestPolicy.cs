@@ -1,0 +1,66 @@
+using System.Diagnostics.Metrics;
+using System.Security.Cryptography;
+using AdmissionGate.Checks;
+using AdmissionGate.Checks.Signatures;
+using AdmissionGate.Decisions;
+using AdmissionGate.Policy;
+using AdmissionGate.Registry;
+
+namespace AdmissionGate.Tests.Checks.Signatures;
+
+/// <summary>Policies over a <see cref="SignedRegistryFixture"/> and engines built the way the server builds them.</summary>
+internal static class SignatureTestPolicy
+{
+    public static string KeylessAuthority(string name = "ci", string identity = SignedRegistryFixture.Identity) =>
+        $"{{name: {name}, keyless: {{trustRoot: mock, issuer: \"{SignedRegistryFixture.Issuer}\", subject: \"{identity}\"}}}}";
+
+    public static string KeyAuthority(string name = "release-key")
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        return $"{{name: {name}, key: {{trustRoot: mock, pem: \"{key.ExportSubjectPublicKeyInfoPem().ReplaceLineEndings("\\n")}\"}}}}";
+    }
+
+    public static CompiledPolicy Load(SignedRegistryFixture registry, string require = "anyOf", bool requirePinning = false, string verification = "{}", params string[] authorities) =>
+        PolicyLoader.LoadFile(Write(registry, require, requirePinning, verification, authorities));
+
+    public static string Write(SignedRegistryFixture registry, string require = "anyOf", bool requirePinning = false, string verification = "{}", params string[] authorities)
+    {
+        var host = registry.Registry.Registry;
+        var text = $$"""
+            apiVersion: admission-gate.io/v1alpha1
+            kind: GatePolicy
+            metadata: {name: signed}
+            spec:
+              namespaces:
+                tierByName:
+                  - {tier: production, names: ["*-prod"]}
+              registries:
+                "{{host}}": {insecure: true, timeoutSeconds: 2}
+              trustRoots: {mock: trusted_root.json}
+              verification: {{verification}}
+              tiers:
+                dev: {mode: warn, approved: ["{{host}}"]}
+                staging: {mode: enforce, approved: ["{{host}}"]}
+                production:
+                  mode: enforce
+                  requirePinning: {{(requirePinning ? "true" : "false")}}
+                  approved: ["{{host}}", registry.example.com]
+                  signatures:
+                    - name: release
+                      images: ["{{host}}/app"]
+                      require: {{require}}
+                      authorities: [{{string.Join(", ", authorities.Length == 0 ? [KeylessAuthority()] : authorities)}}]
+            """;
+        var path = Path.Combine(registry.Directory, $"policy-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    public static (GateEngine Engine, SignatureVerifier Verifier) Engine(CompiledPolicy policy, TimeProvider? time = null)
+    {
+        time ??= TimeProvider.System;
+        var verifier = new SignatureVerifier(time, new SignatureMetrics(new Meter("test-" + Guid.NewGuid())));
+        var registries = new PolicyRegistryClient(TimeProvider.System, new RegistryOptions { MaxRetries = 0 });
+        return (new GateEngine(new StaticPolicyProvider(policy), CheckPipeline.Create(verifier, registries), time), verifier);
+    }
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// Signs files offline with sigstore-js against @sigstore/mock (Fulcio, Rekor; intercepted by nock) and writes
+// one Sigstore bundle per file plus the trusted_root.json of the mock instance. Used by the gate's signature
+// tests to sign image manifests and cosign simple-signing payloads.
+//
+// usage: node sign-files.js OUT_DIR IDENTITY=FILE...   (writes OUT_DIR/trusted_root.json, FILE.sigstore.json)
+'use strict';
+
+const crypto = require('crypto');
+const fs = require('fs');
+const path = require('path');
+const nock = require('nock');
+const mock = require('@sigstore/mock');
+const sigstore = require('sigstore');
+
+const ISSUER = 'https://token.actions.example.test';
+const keyPair = () => crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const b64url = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const b64 = (buf) => Buffer.from(buf.buffer ? Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength) : buf).toString('base64');
+
+function identityToken(sub) {
+  const now = Math.floor(Date.now() / 1000);
+  return `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ iss: ISSUER, sub, aud: 'sigstore', iat: now, exp: now + 600 })}.sig`;
+}
+
+async function main() {
+  const [out, ...pairs] = process.argv.slice(2);
+  if (!out || pairs.length === 0) {
+    console.error('usage: sign-files.js OUT_DIR IDENTITY=FILE...');
+    process.exit(2);
+  }
+
+  nock.disableNetConnect();
+  const urls = { fulcio: 'https://fulcio.gate.mock', rekor: 'https://rekor.gate.mock' };
+  const ctlog = await mock.initializeCTLog(keyPair());
+  const ca = await mock.initializeCA(keyPair(), ctlog);
+  const tlog = await mock.initializeTLog(urls.rekor, keyPair());
+  for (const [base, handler] of [[urls.fulcio, mock.fulcioHandler(ca)], [urls.rekor, mock.rekorHandler(tlog)]]) {
+    nock(base).post(handler.path).reply(async (_, body) => {
+      const { statusCode, response, contentType } = await handler.fn(typeof body === 'string' ? body : JSON.stringify(body));
+      return [statusCode, response, { 'Content-Type': contentType || 'text/plain' }];
+    }).persist();
+  }
+
+  const start = new Date(Date.now() - 2 * 24 * 3600 * 1000).toISOString();
+  const root = {
+    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+    tlogs: [{
+      baseUrl: urls.rekor,
+      hashAlgorithm: 'SHA2_256',
+      publicKey: { rawBytes: b64(tlog.publicKey), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } },
+      logId: { keyId: crypto.createHash('sha256').update(tlog.publicKey).digest('base64') },
+    }],
+    certificateAuthorities: [{
+      subject: { organization: 'sigstore.mock', commonName: 'sigstore' },
+      uri: urls.fulcio,
+      certChain: { certificates: [{ rawBytes: b64(ca.rootCertificate) }] },
+      validFor: { start },
+    }],
+    ctlogs: [{
+      baseUrl: 'https://ctfe.gate.mock',
+      hashAlgorithm: 'SHA2_256',
+      publicKey: { rawBytes: b64(ctlog.publicKey), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } },
+      logId: { keyId: b64(ctlog.logID) },
+    }],
+    timestampAuthorities: [],
+  };
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(path.join(out, 'trusted_root.json'), JSON.stringify(root));
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const identity = pair.slice(0, eq);
+    const file = pair.slice(eq + 1);
+    const bundle = await sigstore.sign(fs.readFileSync(file), { fulcioURL: urls.fulcio, rekorURL: urls.rekor, identityToken: identityToken(identity) });
+    fs.writeFileSync(`${file}.sigstore.json`, JSON.stringify(bundle));
+  }
+}
+
+main().catch((e) => {
+  console.error(e && e.stack ? e.stack : e);
+  process.exit(1);
+});
