@@ -52,7 +52,7 @@ public sealed class BundleVerifier
         {
             return VerificationResult.Failure("bundle", ex.Message);
         }
-        catch (Exception ex) when (ex is CryptographicException or System.Formats.Asn1.AsnContentException or FormatException or ArgumentException or OverflowException)
+        catch (Exception ex) when (ex is CryptographicException or System.Formats.Asn1.AsnContentException or FormatException or ArgumentException or OverflowException or PlatformNotSupportedException)
         {
             // Hostile input must end in a verdict, never in a crash of the admission path.
             return VerificationResult.Failure("bundle", $"malformed verification material ({ex.GetType().Name})");

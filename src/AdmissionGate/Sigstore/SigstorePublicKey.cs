@@ -111,7 +111,8 @@ public sealed class SigstorePublicKey
                     throw new SigstoreVerificationException($"unsupported public key algorithm {oid}");
             }
         }
-        catch (Exception ex) when (ex is CryptographicException or AsnContentException or ArgumentException)
+        // OpenSSL reports an unknown curve OID as "not supported on this platform"; for us it is just a bad key.
+        catch (Exception ex) when (ex is CryptographicException or AsnContentException or ArgumentException or PlatformNotSupportedException)
         {
             throw new SigstoreVerificationException("public key is not a valid DER SubjectPublicKeyInfo", ex);
         }

@@ -78,7 +78,7 @@ public sealed class JitServerTests : IAsyncLifetime
         var response = await PostMutateAsync(http, "team-x", $"{Registry}/team/app:1");
         response["response"]!["allowed"]!.GetValue<bool>().Should().BeTrue();
         response["response"]!["patch"].Should().BeNull();
-        app.Services.GetServices<IPodMutation>().Should().BeEmpty();
+        app.Services.GetServices<IPodMutation>().OfType<JitPullSecretMutation>().Should().BeEmpty();
         await app.StopAsync();
     }
 
