@@ -102,6 +102,7 @@ public sealed class DecisionAuditEvent : AuditEvent
         Effect.Deny => "deny",
         Effect.Warn => "warn",
         Effect.Audit => "audit",
+        Effect.Pass => "pass",
         _ => "waived",
     };
 
@@ -239,10 +240,26 @@ public sealed class AuditContainer
                 Exception = finding.WaivedBy?.Name,
                 UnchangedOnUpdate = finding.UnchangedOnUpdate,
             });
+            if (finding.Digest is not null)
+            {
+                entry.Digest = finding.Digest;
+                entry.DigestSource = finding.Image?.Digest == finding.Digest ? "reference" : "registry";
+            }
+
+            if (finding.Rule == RuleNames.Signature && finding.Kind != FindingKind.Advisory)
+            {
+                entry.Signature = new AuditSignature(SignatureResult(finding), finding.RuleName, finding.Message);
+            }
         }
 
         return result;
     }
+
+    private static string SignatureResult(Finding finding) =>
+        finding.Effect == Effect.Pass ? "verified"
+        : finding.Message.Contains("no signature found", StringComparison.Ordinal) ? "unsigned"
+        : finding.Message.Contains("unreachable", StringComparison.Ordinal) || finding.Message.Contains("timed out", StringComparison.Ordinal) ? "error"
+        : "invalid";
 
     private static AuditContainer Describe(WorkloadContainer container)
     {

@@ -11,6 +11,9 @@ public enum FindingKind
 
     /// <summary>Policy admits the image but wants the user told something (e.g. "dev only").</summary>
     Advisory,
+
+    /// <summary>A check that passed and has something to record (which authority verified which digest).</summary>
+    Passed,
 }
 
 /// <summary>One rule's verdict on one container. Checks return findings; they never throw for a policy outcome.</summary>
@@ -29,8 +32,14 @@ public sealed record Finding(
     /// <summary>On UPDATE, the image was already in the old object, so the violation is only warned about.</summary>
     public bool UnchangedOnUpdate { get; init; }
 
+    /// <summary>The policy rule (e.g. the signature rule's name) behind the finding, when the rule family has several.</summary>
+    public string? RuleName { get; init; }
+
+    /// <summary>The digest the check resolved and judged, when it resolved one (tags are resolved at the registry).</summary>
+    public string? Digest { get; init; }
+
     /// <summary>What the finding finally does to the request.</summary>
-    public Effect Effect => Kind == FindingKind.Advisory || WaivedBy is not null
+    public Effect Effect => Kind == FindingKind.Passed ? Effect.Pass : Kind == FindingKind.Advisory || WaivedBy is not null
         ? (Kind == FindingKind.Advisory ? Effect.Warn : Effect.Waived)
         : Mode switch
         {
@@ -48,4 +57,7 @@ public enum Effect
     Warn,
     Audit,
     Waived,
+
+    /// <summary>Recorded for the audit trail only; changes nothing in the answer.</summary>
+    Pass,
 }

@@ -232,6 +232,7 @@ public sealed partial class GateEngine
         Effect.Deny => "deny",
         Effect.Warn => "warn",
         Effect.Audit => "audit",
+        Effect.Pass => "pass",
         _ => "waived",
     };
 

@@ -51,7 +51,7 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                Add(rule, context, findings, TimedOut($"{image.Normalized} ({digest})", limit));
+                Add(rule, context, findings, TimedOut($"{image.Normalized} ({digest})", limit), digest);
                 continue;
             }
 
@@ -60,13 +60,16 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
                 if (outcome.Stale)
                 {
                     findings.Add(new Finding(context.Container, image, RuleNames.Signature, FindingKind.Advisory, EnforcementMode.Warn,
-                        $"registry unreachable: admitted within the stale window on an earlier verification of {digest} (signature rule \"{rule.Name}\")", null));
+                        $"registry unreachable: admitted within the stale window on an earlier verification of {digest} (signature rule \"{rule.Name}\")", null) { Digest = digest, RuleName = rule.Name });
                 }
 
+                // Recorded so the audit trail says which authority verified which digest.
+                findings.Add(new Finding(context.Container, image, RuleNames.Signature, FindingKind.Passed, rule.Mode,
+                    $"{digest} verified by signature rule \"{rule.Name}\": {outcome.Detail}", null) { Digest = digest, RuleName = rule.Name });
                 continue;
             }
 
-            Add(rule, context, findings, $"{image.Normalized} ({digest}) fails signature rule \"{rule.Name}\" ({(rule.RequireAll ? "all of" : "any of")} {string.Join(", ", rule.Authorities.Select(a => a.Name))}): {outcome.Detail}");
+            Add(rule, context, findings, digest: digest, message: $"{image.Normalized} ({digest}) fails signature rule \"{rule.Name}\" ({(rule.RequireAll ? "all of" : "any of")} {string.Join(", ", rule.Authorities.Select(a => a.Name))}): {outcome.Detail}");
         }
     }
 
@@ -81,9 +84,10 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
         }
     }
 
-    private static void Add(SignatureRule rule, ImageCheckContext context, ICollection<Finding> findings, string message) =>
+    private static void Add(SignatureRule rule, ImageCheckContext context, ICollection<Finding> findings, string message, string? digest = null) =>
         findings.Add(new Finding(context.Container, context.Image, RuleNames.Signature, FindingKind.Violation, rule.Mode, message,
-            $"deploy an image signed by {(rule.RequireAll ? "every" : "one")} of the rule's authorities ({string.Join(", ", rule.Authorities.Select(a => a.Name))}) with cosign or a Sigstore bundle"));
+            $"deploy an image signed by {(rule.RequireAll ? "every" : "one")} of the rule's authorities ({string.Join(", ", rule.Authorities.Select(a => a.Name))}) with cosign or a Sigstore bundle")
+        { Digest = digest, RuleName = rule.Name });
 
     internal static bool TierApproves(TierPolicy tier, string registry) =>
         tier.Approved.Any(a => a.Pattern.Host is { } host && string.Equals(RegistryName.Canonicalize(host), registry, StringComparison.OrdinalIgnoreCase));

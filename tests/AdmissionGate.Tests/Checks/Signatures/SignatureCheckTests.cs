@@ -27,6 +27,23 @@ public sealed class SignatureCheckTests(SignedRegistryFixture registry) : IClass
     }
 
     [Fact]
+    public async Task The_audit_trail_records_which_rule_verified_which_resolved_digest()
+    {
+        var request = Pod("payments-prod", Containers(registry.Image("legacy")));
+        var (engine, _) = SignatureTestPolicy.Engine(SignatureTestPolicy.Load(registry));
+        var decision = await engine.EvaluateAsync(request, default);
+
+        var container = AdmissionGate.Audit.DecisionAuditEvent.Create(request, decision, "validate", DateTimeOffset.UtcNow).Containers.Should().ContainSingle().Subject;
+
+        container.Digest.Should().Be(registry.Digests["legacy"]);
+        container.DigestSource.Should().Be("registry");
+        container.Signature!.Result.Should().Be("verified");
+        container.Signature.Authority.Should().Be("release");
+        container.Decision.Should().Be("allow");
+        decision.Warnings.Should().BeEmpty("a passed check changes nothing in the answer");
+    }
+
+    [Fact]
     public async Task A_tag_is_resolved_to_its_digest_before_verification()
     {
         (await Evaluate(registry.Image("legacy"))).Verdict.Should().Be(Verdict.Allow);
