@@ -1,8 +1,8 @@
-using AdmissionGate.Audit;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using AdmissionGate.Audit;
 using AdmissionGate.Credentials;
 using AdmissionGate.Kubernetes;
 using Microsoft.Extensions.Logging;

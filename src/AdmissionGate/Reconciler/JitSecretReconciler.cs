@@ -1,5 +1,5 @@
-using AdmissionGate.Audit;
 using System.Text.Json.Nodes;
+using AdmissionGate.Audit;
 using AdmissionGate.Kubernetes;
 using AdmissionGate.Mutations;
 using Microsoft.Extensions.Logging;

@@ -60,12 +60,14 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
                 if (outcome.Stale)
                 {
                     findings.Add(new Finding(context.Container, image, RuleNames.Signature, FindingKind.Advisory, EnforcementMode.Warn,
-                        $"registry unreachable: admitted within the stale window on an earlier verification of {digest} (signature rule \"{rule.Name}\")", null) { Digest = digest, RuleName = rule.Name });
+                        $"registry unreachable: admitted within the stale window on an earlier verification of {digest} (signature rule \"{rule.Name}\")", null)
+                    { Digest = digest, RuleName = rule.Name });
                 }
 
                 // Recorded so the audit trail says which authority verified which digest.
                 findings.Add(new Finding(context.Container, image, RuleNames.Signature, FindingKind.Passed, rule.Mode,
-                    $"{digest} verified by signature rule \"{rule.Name}\": {outcome.Detail}", null) { Digest = digest, RuleName = rule.Name });
+                    $"{digest} verified by signature rule \"{rule.Name}\": {outcome.Detail}", null)
+                { Digest = digest, RuleName = rule.Name });
                 continue;
             }
 
