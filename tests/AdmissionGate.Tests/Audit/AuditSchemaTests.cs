@@ -135,7 +135,7 @@ public sealed class AuditSchemaTests
     public async Task Policy_store_records_load_reload_refusal_and_exceptions_expiring_within_14_days()
     {
         using var dir = new TempDirectory();
-        var clock = new ManualTimeProvider(Now);
+        var clock = new ManualClock(Now);
         var text = File.ReadAllText(Path.Combine(FindRepoRoot(), "policies", "default.yaml"));
         var withExceptions = text + """
 
@@ -187,7 +187,7 @@ public sealed class AuditSchemaTests
         return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
     }
 
-    private sealed class ManualTimeProvider(DateTimeOffset now) : TimeProvider
+    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => now;
     }

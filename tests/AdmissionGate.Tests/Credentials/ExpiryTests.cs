@@ -1,5 +1,6 @@
 using AdmissionGate.Cli;
 using AdmissionGate.Credentials;
+using AdmissionGate.Tests.TestSupport;
 using FluentAssertions;
 using Xunit;
 
@@ -14,7 +15,7 @@ public class ExpiryTests
     {
         using var kek = Kek.Generate();
         using var scratch = new StoreScratch();
-        var store = scratch.Open(kek, new ManualTimeProvider(Now));
+        var store = scratch.Open(kek, new ManualClock(Now));
 
         await FluentActions.Awaiting(() => store.SetAsync("ghcr.io", "robot", "s".AsMemory(), default))
             .Should().ThrowAsync<CredentialInputException>().WithMessage("*needs an expiry*");
@@ -34,7 +35,7 @@ public class ExpiryTests
     {
         using var kek = Kek.Generate();
         using var scratch = new StoreScratch();
-        var time = new ManualTimeProvider(Now);
+        var time = new ManualClock(Now);
         var store = scratch.Open(kek, time);
         var expiry = new DateTimeOffset(2026, 12, 31, 0, 0, 0, TimeSpan.Zero);
         await store.SetAsync("ghcr.io", "robot", "s".AsMemory(), expiry);

@@ -1,5 +1,6 @@
 using AdmissionGate.Kubernetes;
 using AdmissionGate.Tests.Kubernetes.Fake;
+using AdmissionGate.Tests.TestSupport;
 using FluentAssertions;
 using Xunit;
 
@@ -71,7 +72,7 @@ public sealed class InClusterConfigTests : IAsyncLifetime, IDisposable
     [Fact]
     public void The_token_is_re_read_periodically_even_if_the_file_time_does_not_change()
     {
-        var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var time = new ManualClock(DateTimeOffset.UtcNow);
         var path = Path.Combine(_dir, "token");
         File.WriteAllText(path, "one");
         var stamp = File.GetLastWriteTimeUtc(path);
@@ -89,7 +90,7 @@ public sealed class InClusterConfigTests : IAsyncLifetime, IDisposable
     [Fact]
     public void A_token_file_that_becomes_unreadable_keeps_the_last_good_token()
     {
-        var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var time = new ManualClock(DateTimeOffset.UtcNow);
         var path = Path.Combine(_dir, "token");
         File.WriteAllText(path, "good");
         var provider = new FileTokenProvider(path, TimeSpan.FromSeconds(1), time);

@@ -10,6 +10,7 @@ using AdmissionGate.Mutations;
 using AdmissionGate.Policy;
 using AdmissionGate.Tests.Kubernetes;
 using AdmissionGate.Tests.Kubernetes.Fake;
+using AdmissionGate.Tests.TestSupport;
 using Microsoft.Extensions.Logging;
 
 namespace AdmissionGate.Tests.Mutations;
@@ -46,7 +47,7 @@ internal sealed class JitHarness : IAsyncDisposable
 
     public string MeterName { get; }
 
-    public ManualTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+    public ManualClock Clock { get; } = new(DateTimeOffset.UtcNow);
 
     public CapturingLoggerProvider Logs { get; } = new();
 

@@ -5,6 +5,7 @@ using AdmissionGate.Mutations;
 using AdmissionGate.Reconciler;
 using AdmissionGate.Tests.Kubernetes;
 using AdmissionGate.Tests.Kubernetes.Fake;
+using AdmissionGate.Tests.TestSupport;
 using FluentAssertions;
 using Xunit;
 
@@ -15,7 +16,7 @@ public sealed class ReconcilerLeaderElectionTests : IAsyncLifetime
 {
     private const string Ns = "apps";
     private static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(2);
-    private readonly ManualTimeProvider _clock = new(DateTimeOffset.UtcNow);
+    private readonly ManualClock _clock = new(DateTimeOffset.UtcNow);
     private readonly JitOptions _options = new() { ReconcilePeriod = TimeSpan.FromMilliseconds(100) };
     private FakeApiServer _server = null!;
     private KubernetesApi _api = null!;
