@@ -199,7 +199,7 @@ public sealed class JitServerTests : IAsyncLifetime
 
     private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
