@@ -110,38 +110,23 @@ internal sealed class JitHarness : IAsyncDisposable
     /// <summary>Runs a Pod CREATE through the mutating pipeline, as the API server would send it (generateName, no uid).</summary>
     public async Task<MutationResult> AdmitAsync(string ns, string[] images, bool dryRun = false, string[]? existingPullSecrets = null)
     {
-        var spec = new JsonObject
+        var builder = AdmissionReviewBuilder.PodFromReplicaSet(ns, "web-7d9c");
+        for (var i = 0; i < images.Length; i++)
         {
-            ["containers"] = new JsonArray([.. images.Select((image, i) => (JsonNode)new JsonObject { ["name"] = $"c{i}", ["image"] = image })]),
-        };
-        if (existingPullSecrets is not null)
-        {
-            spec["imagePullSecrets"] = new JsonArray([.. existingPullSecrets.Select(n => (JsonNode)new JsonObject { ["name"] = n })]);
+            builder.WithContainer($"c{i}", images[i]);
         }
 
-        var review = new JsonObject
+        if (dryRun)
         {
-            ["apiVersion"] = "admission.k8s.io/v1",
-            ["kind"] = "AdmissionReview",
-            ["request"] = new JsonObject
-            {
-                ["uid"] = Guid.NewGuid().ToString(),
-                ["kind"] = new JsonObject { ["group"] = "", ["version"] = "v1", ["kind"] = "Pod" },
-                ["resource"] = new JsonObject { ["group"] = "", ["version"] = "v1", ["resource"] = "pods" },
-                ["requestKind"] = new JsonObject { ["group"] = "", ["version"] = "v1", ["kind"] = "Pod" },
-                ["namespace"] = ns,
-                ["operation"] = "CREATE",
-                ["userInfo"] = new JsonObject { ["username"] = "system:serviceaccount:kube-system:replicaset-controller" },
-                ["object"] = new JsonObject
-                {
-                    ["apiVersion"] = "v1",
-                    ["kind"] = "Pod",
-                    ["metadata"] = new JsonObject { ["generateName"] = "web-7d9c-", ["namespace"] = ns },
-                    ["spec"] = spec,
-                },
-                ["dryRun"] = dryRun,
-            },
-        };
+            builder.DryRun();
+        }
+
+        var review = builder.ToNode();
+        if (existingPullSecrets is not null)
+        {
+            review["request"]!["object"]!["spec"]!["imagePullSecrets"] = new JsonArray([.. existingPullSecrets.Select(n => (JsonNode)new JsonObject { ["name"] = n })]);
+        }
+
         if (!AdmissionReviewReader.TryRead(Encoding.UTF8.GetBytes(review.ToJsonString()), out var envelope, out var error))
         {
             throw new InvalidOperationException("test review unreadable: " + error!.Message);

@@ -6,6 +6,7 @@ using AdmissionGate.Credentials;
 using AdmissionGate.Mutations;
 using AdmissionGate.Server;
 using AdmissionGate.Tests.Kubernetes.Fake;
+using AdmissionGate.Tests.TestSupport;
 using FluentAssertions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -170,27 +171,7 @@ public sealed class JitServerTests : IAsyncLifetime
 
     private static async Task<JsonObject> PostMutateAsync(HttpClient http, string ns, string image)
     {
-        var review = new JsonObject
-        {
-            ["apiVersion"] = "admission.k8s.io/v1",
-            ["kind"] = "AdmissionReview",
-            ["request"] = new JsonObject
-            {
-                ["uid"] = Guid.NewGuid().ToString(),
-                ["kind"] = new JsonObject { ["group"] = "", ["version"] = "v1", ["kind"] = "Pod" },
-                ["resource"] = new JsonObject { ["group"] = "", ["version"] = "v1", ["resource"] = "pods" },
-                ["namespace"] = ns,
-                ["operation"] = "CREATE",
-                ["userInfo"] = new JsonObject { ["username"] = "tester" },
-                ["object"] = new JsonObject
-                {
-                    ["apiVersion"] = "v1",
-                    ["kind"] = "Pod",
-                    ["metadata"] = new JsonObject { ["generateName"] = "app-", ["namespace"] = ns },
-                    ["spec"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = "app", ["image"] = image }) },
-                },
-            },
-        };
+        var review = AdmissionReviewBuilder.Pod(ns, "app").WithGenerateName("app-").MutatingStage().WithContainer("app", image).ToNode();
         using var content = new StringContent(review.ToJsonString(), Encoding.UTF8, "application/json");
         using var response = await http.PostAsync(new Uri("/mutate", UriKind.Relative), content);
         response.StatusCode.Should().Be(HttpStatusCode.OK);
