@@ -16,7 +16,7 @@ const sigstore = require('sigstore');
 const ISSUER = 'https://token.actions.example.test';
 const keyPair = () => crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const b64url = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
-const b64 = (buf) => Buffer.from(buf.buffer ? Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength) : buf).toString('base64');
+const { mockTrustedRoot } = require('./mock-trust-root');
 
 function identityToken(sub) {
   const now = Math.floor(Date.now() / 1000);
@@ -42,29 +42,7 @@ async function main() {
     }).persist();
   }
 
-  const start = new Date(Date.now() - 2 * 24 * 3600 * 1000).toISOString();
-  const root = {
-    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-    tlogs: [{
-      baseUrl: urls.rekor,
-      hashAlgorithm: 'SHA2_256',
-      publicKey: { rawBytes: b64(tlog.publicKey), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } },
-      logId: { keyId: crypto.createHash('sha256').update(tlog.publicKey).digest('base64') },
-    }],
-    certificateAuthorities: [{
-      subject: { organization: 'sigstore.mock', commonName: 'sigstore' },
-      uri: urls.fulcio,
-      certChain: { certificates: [{ rawBytes: b64(ca.rootCertificate) }] },
-      validFor: { start },
-    }],
-    ctlogs: [{
-      baseUrl: 'https://ctfe.gate.mock',
-      hashAlgorithm: 'SHA2_256',
-      publicKey: { rawBytes: b64(ctlog.publicKey), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } },
-      logId: { keyId: b64(ctlog.logID) },
-    }],
-    timestampAuthorities: [],
-  };
+  const root = mockTrustedRoot({ urls, tlog, ca, ctlog, ctlogUrl: 'https://ctfe.gate.mock' });
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, 'trusted_root.json'), JSON.stringify(root));
   for (const pair of pairs) {
