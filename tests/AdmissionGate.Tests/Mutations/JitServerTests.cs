@@ -49,7 +49,9 @@ public sealed class JitServerTests : IAsyncLifetime
         await Task.Delay(500);
         (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable, "namespace labels have not synced");
         _api.ForbiddenTokens.TryRemove(_api.Token, out _);
-        await EventuallyAsync(async () => (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode == HttpStatusCode.OK, "ready after the first namespace list");
+        // The informer backs off exponentially (up to 30 s) while the list is forbidden; on a loaded machine the
+        // forbidden window can cover several attempts, so allow a full backoff period plus slack.
+        await EventuallyAsync(async () => (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode == HttpStatusCode.OK, "ready after the first namespace list", TimeSpan.FromSeconds(90));
 
         var response = await PostMutateAsync(http, "team-x", $"{Registry}/team/app:1");
 
@@ -178,9 +180,9 @@ public sealed class JitServerTests : IAsyncLifetime
         return JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
     }
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
+    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what, TimeSpan? within = null)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(30));
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
