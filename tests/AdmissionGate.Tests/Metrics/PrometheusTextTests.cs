@@ -11,10 +11,10 @@ namespace AdmissionGate.Tests.Metrics;
 
 public partial class PrometheusTextTests
 {
-    [GeneratedRegex("^[a-zA-Z_:][a-zA-Z0-9_:]*$")]
+    [GeneratedRegex(@"^[a-zA-Z_:][a-zA-Z0-9_:]*\z")]
     private static partial Regex MetricName();
 
-    [GeneratedRegex("^[a-zA-Z_][a-zA-Z0-9_]*$")]
+    [GeneratedRegex(@"^[a-zA-Z_][a-zA-Z0-9_]*\z")]
     private static partial Regex LabelName();
 
     [Theory]
