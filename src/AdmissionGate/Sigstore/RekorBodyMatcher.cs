@@ -101,15 +101,26 @@ internal static class RekorBodyMatcher
         return V2VerifierMismatch(SigstoreJson.RequireObject(signature, "verifier", "body.spec.signature"), bundle, key);
     }
 
-    private static string? DsseV001(JsonElement spec, SigstoreBundle bundle, SigstorePublicKey key)
+    private static string? DsseV001(JsonElement spec, SigstoreBundle bundle, SigstorePublicKey key) =>
+        DsseEntry(spec, bundle, hexPayloadHash: true, signatureField: "signature",
+            (signature, b) => PemVerifierMismatch(SigstoreJson.RequireBase64(signature, "verifier", "body.spec.signatures[]"), b, key));
+
+    private static string? DsseV002(JsonElement spec, SigstoreBundle bundle, SigstorePublicKey key) =>
+        DsseEntry(spec, bundle, hexPayloadHash: false, signatureField: "content",
+            (signature, b) => V2VerifierMismatch(SigstoreJson.RequireObject(signature, "verifier", "body.spec.signatures[]"), b, key));
+
+    /// <summary>
+    /// Both dsse schema versions hold the payload hash and the envelope's signatures with their verifiers; they
+    /// differ only in field names, hash encoding and how the verifier is written.
+    /// </summary>
+    private static string? DsseEntry(JsonElement spec, SigstoreBundle bundle, bool hexPayloadHash, string signatureField, Func<JsonElement, SigstoreBundle, string?> verifierMismatch)
     {
         if (bundle.DsseEnvelope is not { } envelope)
         {
             return "a dsse entry cannot describe a message signature";
         }
 
-        var payloadHash = SigstoreJson.RequireObject(spec, "payloadHash", "body.spec");
-        var mismatch = PayloadHashMismatch(payloadHash, envelope, hex: true);
+        var mismatch = PayloadHashMismatch(SigstoreJson.RequireObject(spec, "payloadHash", "body.spec"), envelope, hex: hexPayloadHash);
         if (mismatch is not null)
         {
             return mismatch;
@@ -117,35 +128,10 @@ internal static class RekorBodyMatcher
 
         foreach (var signature in SigstoreJson.OptionalArray(spec, "signatures", "body.spec"))
         {
-            var sig = SigstoreJson.RequireBase64(signature, "signature", "body.spec.signatures[]");
+            var sig = SigstoreJson.RequireBase64(signature, signatureField, "body.spec.signatures[]");
             if (sig.AsSpan().SequenceEqual(envelope.Signatures[0].Signature))
             {
-                return PemVerifierMismatch(SigstoreJson.RequireBase64(signature, "verifier", "body.spec.signatures[]"), bundle, key);
-            }
-        }
-
-        return "the entry does not contain the envelope's signature";
-    }
-
-    private static string? DsseV002(JsonElement spec, SigstoreBundle bundle, SigstorePublicKey key)
-    {
-        if (bundle.DsseEnvelope is not { } envelope)
-        {
-            return "a dsse entry cannot describe a message signature";
-        }
-
-        var mismatch = PayloadHashMismatch(SigstoreJson.RequireObject(spec, "payloadHash", "body.spec"), envelope, hex: false);
-        if (mismatch is not null)
-        {
-            return mismatch;
-        }
-
-        foreach (var signature in SigstoreJson.OptionalArray(spec, "signatures", "body.spec"))
-        {
-            var sig = SigstoreJson.RequireBase64(signature, "content", "body.spec.signatures[]");
-            if (sig.AsSpan().SequenceEqual(envelope.Signatures[0].Signature))
-            {
-                return V2VerifierMismatch(SigstoreJson.RequireObject(signature, "verifier", "body.spec.signatures[]"), bundle, key);
+                return verifierMismatch(signature, bundle);
             }
         }
 
