@@ -19,7 +19,8 @@ public sealed class ApprovedRegistryCheck : IImageCheck
             return ValueTask.CompletedTask;
         }
 
-        var grantsForImage = 0;
+        // One pass: the image is restricted if any grant covers it, and allowed if any of those grants names the namespace.
+        List<NamespacePattern>? granted = null;
         foreach (var grant in context.Policy.Grants)
         {
             if (!grant.Registry.Matches(image))
@@ -27,19 +28,20 @@ public sealed class ApprovedRegistryCheck : IImageCheck
                 continue;
             }
 
-            grantsForImage++;
             if (NamespacePattern.AnyMatches(grant.Namespaces, context.Namespace.Name))
             {
-                grantsForImage = -1;
+                granted = null;
                 break;
             }
+
+            (granted ??= []).AddRange(grant.Namespaces);
         }
 
-        if (grantsForImage > 0)
+        if (granted is not null)
         {
-            var granted = string.Join(", ", context.Policy.Grants.Where(g => g.Registry.Matches(image)).SelectMany(g => g.Namespaces).Select(n => n.Text).Distinct());
+            var names = string.Join(", ", granted.Select(n => n.Text).Distinct());
             findings.Add(new Finding(context.Container, image, RuleNames.RegistryGrant, FindingKind.Violation, tier.Mode,
-                $"{image.Normalized} is approved for tier {tier.Tier.Name()}, but its registry is granted only to namespaces {granted}, not {context.Namespace.Name}",
+                $"{image.Normalized} is approved for tier {tier.Tier.Name()}, but its registry is granted only to namespaces {names}, not {context.Namespace.Name}",
                 $"ask the platform team to grant {image.Registry} to namespace {context.Namespace.Name}, or use an image from another approved registry"));
             return ValueTask.CompletedTask;
         }
