@@ -27,6 +27,9 @@ public sealed class CompiledPolicy
     public IReadOnlyDictionary<string, RegistrySettings> Registries { get; init; } = new Dictionary<string, RegistrySettings>();
 
     public VerificationSettings Verification { get; init; } = VerificationSettings.Default;
+
+    /// <summary>Where vulnerability scan evidence comes from (<c>spec.scans</c>).</summary>
+    public ScanSettings Scans { get; init; } = ScanSettings.Default;
 }
 
 public sealed class NamespaceRules

@@ -45,6 +45,7 @@ internal sealed partial class PolicyCompiler(YamlJsonDocument document, string s
             Exceptions = CompileExceptions(spec?["exceptions"] as JsonArray),
             Registries = CompileRegistries(spec?["registries"] as JsonObject),
             Verification = CompileVerification(spec?["verification"] as JsonObject),
+            Scans = CompileScans(spec?["scans"] as JsonObject),
         };
     }
 

@@ -24,6 +24,21 @@ public sealed record ScanReport(string Scanner, string? ScannerVersion, DateTime
 {
     /// <summary>Where the report came from, for messages and the audit trail (e.g. "attestation signed by ci").</summary>
     public required string Origin { get; init; }
+
+    /// <summary>
+    /// Set when the source reports counts rather than individual findings (Harbor's scan overview): then
+    /// <see cref="Findings"/> is empty, and per-CVE exceptions and VEX cannot apply to the counted vulnerabilities.
+    /// </summary>
+    public ScanSummary? Summary { get; init; }
+}
+
+/// <summary>Vulnerability counts of a scan whose individual findings are not available.</summary>
+public sealed record ScanSummary(IReadOnlyDictionary<Severity, int> BySeverity, int Total, int? Fixable)
+{
+    public int Count(Severity severity) => BySeverity.TryGetValue(severity, out var n) ? n : 0;
+
+    /// <summary>How many are at or above <paramref name="threshold"/>.</summary>
+    public int AtLeast(Severity threshold) => BySeverity.Where(p => p.Key >= threshold).Sum(p => p.Value);
 }
 
 public enum VexStatus

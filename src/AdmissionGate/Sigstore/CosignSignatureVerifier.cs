@@ -37,15 +37,7 @@ public static class CosignSignatureVerifier
                 return VerificationResult.Failure("signature", "the cosign signature is empty");
             }
 
-            var certificate = string.IsNullOrWhiteSpace(certPem) ? null : CertificateUtil.LoadPemOrDer(Encoding.UTF8.GetBytes(certPem))[0];
-            if (!string.IsNullOrWhiteSpace(chainPem))
-            {
-                // The chain annotation is informational: trust comes only from the trust root, so it must just parse.
-                _ = CertificateUtil.LoadPemOrDer(Encoding.UTF8.GetBytes(chainPem));
-            }
-
-            var entries = string.IsNullOrWhiteSpace(rekorBundleJson) ? [] : new[] { ParseRekorBundle(rekorBundleJson) };
-            var timestamps = string.IsNullOrWhiteSpace(rfc3161B64) ? [] : new[] { ParseTimestamp(rfc3161B64) };
+            var (certificate, entries, timestamps) = LegacyMaterial(certPem, chainPem, rekorBundleJson, rfc3161B64);
             bundle = SigstoreBundle.FromLegacyMaterial(certificate, entries, timestamps, new MessageSignature("SHA2_256", SHA256.HashData(payload), signature));
         }
         catch (SigstoreVerificationException ex)
@@ -54,6 +46,60 @@ public static class CosignSignatureVerifier
         }
 
         return new BundleVerifier(trustedRoot, timeProvider).Verify(bundle, Artifact.FromBytes(payload), policy);
+    }
+
+    /// <summary>
+    /// Verifies a legacy cosign attestation (a <c>sha256-&lt;digest&gt;.att</c> layer): the DSSE envelope in the layer
+    /// with the same certificate, Rekor bundle and timestamp annotations as a signature. The in-toto statement's
+    /// subject must name <paramref name="subject"/>.
+    /// </summary>
+    public static VerificationResult VerifyAttestation(
+        DsseEnvelope envelope,
+        string? certPem,
+        string? chainPem,
+        string? rekorBundleJson,
+        string? rfc3161B64,
+        Artifact subject,
+        VerificationPolicy policy,
+        TrustedRoot trustedRoot,
+        TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        ArgumentNullException.ThrowIfNull(subject);
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(trustedRoot);
+        if (envelope.Signatures.Count != 1 || envelope.Signatures[0].Signature.Length == 0)
+        {
+            return VerificationResult.Failure("signature", $"the attestation envelope must carry exactly one signature, found {envelope.Signatures.Count}");
+        }
+
+        SigstoreBundle bundle;
+        try
+        {
+            var (certificate, entries, timestamps) = LegacyMaterial(certPem, chainPem, rekorBundleJson, rfc3161B64);
+            bundle = SigstoreBundle.FromLegacyMaterial(certificate, entries, timestamps, envelope);
+        }
+        catch (SigstoreVerificationException ex)
+        {
+            return VerificationResult.Failure("cosign attestation material", ex.Message);
+        }
+
+        return new BundleVerifier(trustedRoot, timeProvider).Verify(bundle, subject, policy);
+    }
+
+    private static (System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate, TlogEntry[] Entries, byte[][] Timestamps) LegacyMaterial(
+        string? certPem, string? chainPem, string? rekorBundleJson, string? rfc3161B64)
+    {
+        var certificate = string.IsNullOrWhiteSpace(certPem) ? null : CertificateUtil.LoadPemOrDer(Encoding.UTF8.GetBytes(certPem))[0];
+        if (!string.IsNullOrWhiteSpace(chainPem))
+        {
+            // The chain annotation is informational: trust comes only from the trust root, so it must just parse.
+            _ = CertificateUtil.LoadPemOrDer(Encoding.UTF8.GetBytes(chainPem));
+        }
+
+        var entries = string.IsNullOrWhiteSpace(rekorBundleJson) ? [] : new[] { ParseRekorBundle(rekorBundleJson) };
+        var timestamps = string.IsNullOrWhiteSpace(rfc3161B64) ? [] : new[] { ParseTimestamp(rfc3161B64) };
+        return (certificate, entries, timestamps);
     }
 
     /// <summary>Parses <c>{"SignedEntryTimestamp": b64, "Payload": {"body": b64, "integratedTime", "logIndex", "logID": hex}}</c>.</summary>

@@ -87,6 +87,19 @@ public sealed class SigstoreBundle
             MessageSignature = signature,
         };
 
+    /// <summary>The same for a legacy cosign attestation (<c>.att</c> layer): a DSSE envelope instead of a message signature.</summary>
+    internal static SigstoreBundle FromLegacyMaterial(X509Certificate2? certificate, IReadOnlyList<TlogEntry> entries, IReadOnlyList<byte[]> timestamps, DsseEnvelope envelope) =>
+        new()
+        {
+            MediaType = "application/vnd.dev.sigstore.bundle+json;version=0.1",
+            MinorVersion = 1,
+            Certificate = certificate,
+            HasPublicKey = certificate is null,
+            TlogEntries = entries,
+            Rfc3161Timestamps = timestamps,
+            DsseEnvelope = envelope,
+        };
+
     public static SigstoreBundle Load(string path)
     {
         string json;

@@ -33,10 +33,17 @@ internal static class SignatureFinder
             candidates.Add(new LegacyCosignSignature($"{repository}:{tag} layer {candidates.Count + 1}", payload, layer.Annotations));
         }
 
+        await AddBundleReferrersAsync(client, registry, repository, digest, candidates, MaxCandidates, MaxSignatureBytes, cancellationToken).ConfigureAwait(false);
+        return candidates;
+    }
+
+    /// <summary>Adds the Sigstore bundles attached to <paramref name="digest"/> as referrers (signatures and attestations alike).</summary>
+    internal static async Task AddBundleReferrersAsync(IRegistryClient client, string registry, string repository, string digest, List<SignatureCandidate> candidates, int maxCandidates, long maxBytes, CancellationToken cancellationToken)
+    {
         var referrers = await client.GetReferrersAsync(registry, repository, digest, null, cancellationToken).ConfigureAwait(false);
         foreach (var referrer in referrers)
         {
-            if (referrer.ArtifactType is null || !BundleReferrer.MediaTypes.Contains(referrer.ArtifactType) || candidates.Count >= MaxCandidates)
+            if (referrer.ArtifactType is null || !BundleReferrer.MediaTypes.Contains(referrer.ArtifactType) || candidates.Count >= maxCandidates)
             {
                 continue;
             }
@@ -48,10 +55,8 @@ internal static class SignatureFinder
                 continue;
             }
 
-            var bundle = await client.GetBlobAsync(registry, repository, layer.Digest, MaxSignatureBytes, cancellationToken).ConfigureAwait(false);
+            var bundle = await client.GetBlobAsync(registry, repository, layer.Digest, maxBytes, cancellationToken).ConfigureAwait(false);
             candidates.Add(new BundleReferrer($"bundle referrer {referrer.Digest[..19]}", Encoding.UTF8.GetString(bundle)));
         }
-
-        return candidates;
     }
 }
