@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Signs files offline with sigstore-js against @sigstore/mock (Fulcio, Rekor; intercepted by nock) and writes
 // one Sigstore bundle per file plus the trusted_root.json of the mock instance. Used by the gate's signature
-// tests to sign image manifests and cosign simple-signing payloads.
+// tests to sign image manifests and cosign simple-signing payloads. A FILE named *.intoto.json is an in-toto
+// statement: it is attested (DSSE envelope) with cosign v2's legacy options (intoto Rekor entry, certificate chain),
+// so the bundle's material also fits the legacy cosign .att layout.
 //
 // usage: node sign-files.js OUT_DIR IDENTITY=FILE...   (writes OUT_DIR/trusted_root.json, FILE.sigstore.json)
 'use strict';
@@ -49,7 +51,10 @@ async function main() {
     const eq = pair.indexOf('=');
     const identity = pair.slice(0, eq);
     const file = pair.slice(eq + 1);
-    const bundle = await sigstore.sign(fs.readFileSync(file), { fulcioURL: urls.fulcio, rekorURL: urls.rekor, identityToken: identityToken(identity) });
+    const options = { fulcioURL: urls.fulcio, rekorURL: urls.rekor, identityToken: identityToken(identity) };
+    const bundle = file.endsWith('.intoto.json')
+      ? await sigstore.attest(fs.readFileSync(file), 'application/vnd.in-toto+json', { ...options, legacyCompatibility: true })
+      : await sigstore.sign(fs.readFileSync(file), options);
     fs.writeFileSync(`${file}.sigstore.json`, JSON.stringify(bundle));
   }
 }

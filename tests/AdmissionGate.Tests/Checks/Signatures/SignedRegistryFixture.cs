@@ -70,7 +70,7 @@ public sealed class SignedRegistryFixture : IAsyncLifetime
 
         // Tampered: a genuine signature of another image, replayed onto this one's .sig tag.
         await PushLegacySignatureAsync(pusher, Digests["tampered"], payloads["legacy"]);
-        await PushBundleReferrerAsync(pusher, Digests["bundle"], await File.ReadAllBytesAsync(manifestPath + ".sigstore.json"));
+        await PushBundleReferrersAsync(pusher, Digests["bundle"], await File.ReadAllBytesAsync(manifestPath + ".sigstore.json"));
     }
 
     public async Task DisposeAsync()
@@ -94,6 +94,17 @@ public sealed class SignedRegistryFixture : IAsyncLifetime
     private static async Task PushLegacySignatureAsync(RegistryPusher pusher, string imageDigest, string payloadPath)
     {
         var bundle = JsonNode.Parse(await File.ReadAllTextAsync(payloadPath + ".sigstore.json"))!;
+        var annotations = CosignAnnotations(bundle, bundle["messageSignature"]!["signature"]!.GetValue<string>());
+        var config = await pusher.PushBlobAsync("{}"u8.ToArray(), "application/vnd.oci.image.config.v1+json");
+        var layer = await pusher.PushBlobAsync(await File.ReadAllBytesAsync(payloadPath), "application/vnd.dev.cosign.simplesigning.v1+json");
+        var manifest = ManifestJson.Image(OciMediaTypes.OciManifest, config, []);
+        manifest["layers"] = new JsonArray(ManifestJson.Descriptor(layer, annotations: annotations));
+        await pusher.PushManifestAsync(manifest, imageDigest.Replace(':', '-') + ".sig", OciMediaTypes.OciManifest);
+    }
+
+    /// <summary>A Sigstore bundle's material as cosign's legacy layer annotations (certificate, Rekor bundle, signature).</summary>
+    internal static Dictionary<string, string> CosignAnnotations(JsonNode bundle, string signature)
+    {
         var material = bundle["verificationMaterial"]!;
         var certB64 = (material["certificate"]?["rawBytes"] ?? material["x509CertificateChain"]!["certificates"]![0]!["rawBytes"])!.GetValue<string>();
         var entry = material["tlogEntries"]![0]!;
@@ -108,34 +119,36 @@ public sealed class SignedRegistryFixture : IAsyncLifetime
                 ["logID"] = Convert.ToHexStringLower(Convert.FromBase64String(entry["logId"]!["keyId"]!.GetValue<string>())),
             },
         };
-        var annotations = new Dictionary<string, string>
+        return new Dictionary<string, string>
         {
-            ["dev.cosignproject.cosign/signature"] = bundle["messageSignature"]!["signature"]!.GetValue<string>(),
+            ["dev.cosignproject.cosign/signature"] = signature,
             ["dev.sigstore.cosign/certificate"] = "-----BEGIN CERTIFICATE-----\n" + certB64 + "\n-----END CERTIFICATE-----\n",
             ["dev.sigstore.cosign/bundle"] = rekorBundle.ToJsonString(),
         };
-        var config = await pusher.PushBlobAsync("{}"u8.ToArray(), "application/vnd.oci.image.config.v1+json");
-        var layer = await pusher.PushBlobAsync(await File.ReadAllBytesAsync(payloadPath), "application/vnd.dev.cosign.simplesigning.v1+json");
-        var manifest = ManifestJson.Image(OciMediaTypes.OciManifest, config, []);
-        manifest["layers"] = new JsonArray(ManifestJson.Descriptor(layer, annotations: annotations));
-        await pusher.PushManifestAsync(manifest, imageDigest.Replace(':', '-') + ".sig", OciMediaTypes.OciManifest);
     }
 
-    private static async Task PushBundleReferrerAsync(RegistryPusher pusher, string imageDigest, byte[] bundle)
+    /// <summary>Attaches bundles as referrers of the image (referrers tag schema: one index listing them all).</summary>
+    internal static async Task PushBundleReferrersAsync(RegistryPusher pusher, string imageDigest, params byte[][] bundles)
     {
         const string ArtifactType = "application/vnd.dev.sigstore.bundle.v0.3+json";
         var config = await pusher.PushBlobAsync("{}"u8.ToArray(), OciMediaTypes.OciEmpty);
-        var layer = await pusher.PushBlobAsync(bundle, ArtifactType);
-        var manifest = ManifestJson.Image(OciMediaTypes.OciManifest, config, [layer]);
-        manifest["artifactType"] = ArtifactType;
-        manifest["subject"] = new JsonObject { ["mediaType"] = OciMediaTypes.OciManifest, ["digest"] = imageDigest, ["size"] = 0 };
-        var bytes = Encoding.UTF8.GetBytes(manifest.ToJsonString());
-        var referrer = await pusher.PushManifestBytesAsync(bytes, RegistryPusher.Digest(bytes), OciMediaTypes.OciManifest);
-        var index = ManifestJson.Index(OciMediaTypes.OciIndex, [ManifestJson.Descriptor(referrer, artifactType: ArtifactType)]);
+        var descriptors = new List<JsonObject>();
+        foreach (var bundle in bundles)
+        {
+            var layer = await pusher.PushBlobAsync(bundle, ArtifactType);
+            var manifest = ManifestJson.Image(OciMediaTypes.OciManifest, config, [layer]);
+            manifest["artifactType"] = ArtifactType;
+            manifest["subject"] = new JsonObject { ["mediaType"] = OciMediaTypes.OciManifest, ["digest"] = imageDigest, ["size"] = 0 };
+            var bytes = Encoding.UTF8.GetBytes(manifest.ToJsonString());
+            var referrer = await pusher.PushManifestBytesAsync(bytes, RegistryPusher.Digest(bytes), OciMediaTypes.OciManifest);
+            descriptors.Add(ManifestJson.Descriptor(referrer, artifactType: ArtifactType));
+        }
+
+        var index = ManifestJson.Index(OciMediaTypes.OciIndex, descriptors);
         await pusher.PushManifestAsync(index, OciDigest.ReferrersTag(imageDigest), OciMediaTypes.OciIndex);
     }
 
-    private static async Task RunNodeAsync(string[] arguments)
+    internal static async Task RunNodeAsync(string[] arguments)
     {
         var jsDir = FindJsDirectory();
         var start = new ProcessStartInfo("node", arguments) { WorkingDirectory = jsDir, RedirectStandardError = true, RedirectStandardOutput = true };
