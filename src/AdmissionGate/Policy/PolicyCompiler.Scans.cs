@@ -13,21 +13,7 @@ internal sealed partial class PolicyCompiler
             return ScanSettings.Default;
         }
 
-        var authorities = new List<SignatureAuthority>();
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < ((node["authorities"] as JsonArray)?.Count ?? 0); i++)
-        {
-            var pointer = $"/spec/scans/authorities/{i}";
-            if (node["authorities"]![i] is JsonObject a && CompileAuthority(a, pointer) is { } authority)
-            {
-                if (!names.Add(authority.Name))
-                {
-                    Error(pointer + "/name", $"duplicate authority name \"{authority.Name}\"");
-                }
-
-                authorities.Add(authority);
-            }
-        }
+        var authorities = CompileAuthorities(node["authorities"] as JsonArray, "/spec/scans/authorities");
 
         var sources = new Dictionary<string, ScanSource>(StringComparer.Ordinal);
         foreach (var (host, value) in node["sources"] as JsonObject ?? [])

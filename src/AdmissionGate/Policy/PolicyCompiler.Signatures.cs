@@ -156,21 +156,7 @@ internal sealed partial class PolicyCompiler
                 AddPattern(String(rule["images"]![j]) ?? string.Empty, $"{rulePointer}/images/{j}", images.Add);
             }
 
-            var authorities = new List<SignatureAuthority>();
-            var names = new HashSet<string>(StringComparer.Ordinal);
-            for (var j = 0; j < ((rule["authorities"] as JsonArray)?.Count ?? 0); j++)
-            {
-                var authorityPointer = $"{rulePointer}/authorities/{j}";
-                if (rule["authorities"]![j] is JsonObject a && CompileAuthority(a, authorityPointer) is { } authority)
-                {
-                    if (!names.Add(authority.Name))
-                    {
-                        Error(authorityPointer + "/name", $"duplicate authority name \"{authority.Name}\"");
-                    }
-
-                    authorities.Add(authority);
-                }
-            }
+            var authorities = CompileAuthorities(rule["authorities"] as JsonArray, rulePointer + "/authorities");
 
             (string, string)? signatureRepository = null;
             if (String(rule["signatureRepository"]) is { } signatureRepositoryText)
@@ -195,6 +181,28 @@ internal sealed partial class PolicyCompiler
         return rules;
 
         static string RepositoryText((string Registry, string Repository)? r) => r is null ? string.Empty : r.Value.Registry + "/" + r.Value.Repository;
+    }
+
+    /// <summary>A list of authorities with unique names (signature rules, <c>spec.scans.authorities</c>).</summary>
+    private List<SignatureAuthority> CompileAuthorities(JsonArray? node, string pointer)
+    {
+        var authorities = new List<SignatureAuthority>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var j = 0; j < (node?.Count ?? 0); j++)
+        {
+            var authorityPointer = $"{pointer}/{j}";
+            if (node![j] is JsonObject a && CompileAuthority(a, authorityPointer) is { } authority)
+            {
+                if (!names.Add(authority.Name))
+                {
+                    Error(authorityPointer + "/name", $"duplicate authority name \"{authority.Name}\"");
+                }
+
+                authorities.Add(authority);
+            }
+        }
+
+        return authorities;
     }
 
     private SignatureAuthority? CompileAuthority(JsonObject node, string pointer)

@@ -76,6 +76,13 @@ public sealed class SigstoreBundle
     /// with v0.1 semantics: the transparency log entry is proven by its SET.
     /// </summary>
     internal static SigstoreBundle FromLegacyMaterial(X509Certificate2? certificate, IReadOnlyList<TlogEntry> entries, IReadOnlyList<byte[]> timestamps, MessageSignature signature) =>
+        Legacy(certificate, entries, timestamps, signature, null);
+
+    /// <summary>The same for a legacy cosign attestation (<c>.att</c> layer): a DSSE envelope instead of a message signature.</summary>
+    internal static SigstoreBundle FromLegacyMaterial(X509Certificate2? certificate, IReadOnlyList<TlogEntry> entries, IReadOnlyList<byte[]> timestamps, DsseEnvelope envelope) =>
+        Legacy(certificate, entries, timestamps, null, envelope);
+
+    private static SigstoreBundle Legacy(X509Certificate2? certificate, IReadOnlyList<TlogEntry> entries, IReadOnlyList<byte[]> timestamps, MessageSignature? signature, DsseEnvelope? envelope) =>
         new()
         {
             MediaType = "application/vnd.dev.sigstore.bundle+json;version=0.1",
@@ -85,18 +92,6 @@ public sealed class SigstoreBundle
             TlogEntries = entries,
             Rfc3161Timestamps = timestamps,
             MessageSignature = signature,
-        };
-
-    /// <summary>The same for a legacy cosign attestation (<c>.att</c> layer): a DSSE envelope instead of a message signature.</summary>
-    internal static SigstoreBundle FromLegacyMaterial(X509Certificate2? certificate, IReadOnlyList<TlogEntry> entries, IReadOnlyList<byte[]> timestamps, DsseEnvelope envelope) =>
-        new()
-        {
-            MediaType = "application/vnd.dev.sigstore.bundle+json;version=0.1",
-            MinorVersion = 1,
-            Certificate = certificate,
-            HasPublicKey = certificate is null,
-            TlogEntries = entries,
-            Rfc3161Timestamps = timestamps,
             DsseEnvelope = envelope,
         };
 

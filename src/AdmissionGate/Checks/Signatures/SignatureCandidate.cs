@@ -9,6 +9,19 @@ namespace AdmissionGate.Checks.Signatures;
 internal abstract record SignatureCandidate(string Source)
 {
     public abstract VerificationResult Verify(SignatureAuthority authority, string imageDigest, TimeProvider time);
+
+    /// <summary>Like <see cref="Verify"/>, with a trust root that cannot be loaded reported as a failed verification.</summary>
+    public VerificationResult VerifyOrFail(SignatureAuthority authority, string imageDigest, TimeProvider time)
+    {
+        try
+        {
+            return Verify(authority, imageDigest, time);
+        }
+        catch (Exception ex) when (ex is SigstoreVerificationException or IOException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            return VerificationResult.Failure("trust root", "cannot be loaded: " + ex.Message);
+        }
+    }
 }
 
 internal sealed record LegacyCosignSignature(string Source, byte[] Payload, IReadOnlyDictionary<string, string> Annotations) : SignatureCandidate(Source)

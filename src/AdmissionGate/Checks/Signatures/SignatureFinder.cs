@@ -12,29 +12,50 @@ internal static class SignatureFinder
     public static async Task<IReadOnlyList<SignatureCandidate>> FindAsync(IRegistryClient client, string registry, string repository, string digest, CancellationToken cancellationToken)
     {
         var candidates = new List<SignatureCandidate>();
-        var tag = digest.Replace(':', '-') + ".sig";
-        RegistryManifest? signatures = null;
+        await AddTagLayersAsync(client, registry, repository, digest, ".sig", LegacyCosignSignature.SimpleSigningMediaType, MaxSignatureBytes, candidates, MaxCandidates,
+            (source, payload, annotations) => new LegacyCosignSignature(source, payload, annotations), cancellationToken).ConfigureAwait(false);
+        await AddBundleReferrersAsync(client, registry, repository, digest, candidates, MaxCandidates, MaxSignatureBytes, cancellationToken).ConfigureAwait(false);
+        return candidates;
+    }
+
+    /// <summary>
+    /// Adds the layers of the cosign tag <c>sha256-&lt;hex&gt;{suffix}</c> (<c>.sig</c> signatures, <c>.att</c>
+    /// attestations) that have <paramref name="mediaType"/>; a missing tag adds nothing.
+    /// </summary>
+    internal static async Task AddTagLayersAsync(
+        IRegistryClient client,
+        string registry,
+        string repository,
+        string digest,
+        string suffix,
+        string mediaType,
+        long maxBytes,
+        List<SignatureCandidate> candidates,
+        int maxCandidates,
+        Func<string, byte[], IReadOnlyDictionary<string, string>, SignatureCandidate> create,
+        CancellationToken cancellationToken)
+    {
+        var tag = digest.Replace(':', '-') + suffix;
+        RegistryManifest? manifest = null;
         try
         {
-            signatures = await client.GetManifestAsync(registry, repository, tag, cancellationToken).ConfigureAwait(false);
+            manifest = await client.GetManifestAsync(registry, repository, tag, cancellationToken).ConfigureAwait(false);
         }
         catch (RegistryException ex) when (ex.Kind == RegistryErrorKind.NotFound)
         {
         }
 
-        foreach (var layer in signatures?.Layers ?? [])
+        var layers = 0;
+        foreach (var layer in manifest?.Layers ?? [])
         {
-            if (layer.MediaType != LegacyCosignSignature.SimpleSigningMediaType || candidates.Count >= MaxCandidates)
+            if (layer.MediaType != mediaType || candidates.Count >= maxCandidates)
             {
                 continue;
             }
 
-            var payload = await client.GetBlobAsync(registry, repository, layer.Digest, MaxSignatureBytes, cancellationToken).ConfigureAwait(false);
-            candidates.Add(new LegacyCosignSignature($"{repository}:{tag} layer {candidates.Count + 1}", payload, layer.Annotations));
+            var content = await client.GetBlobAsync(registry, repository, layer.Digest, maxBytes, cancellationToken).ConfigureAwait(false);
+            candidates.Add(create($"{repository}:{tag} layer {++layers}", content, layer.Annotations));
         }
-
-        await AddBundleReferrersAsync(client, registry, repository, digest, candidates, MaxCandidates, MaxSignatureBytes, cancellationToken).ConfigureAwait(false);
-        return candidates;
     }
 
     /// <summary>Adds the Sigstore bundles attached to <paramref name="digest"/> as referrers (signatures and attestations alike).</summary>

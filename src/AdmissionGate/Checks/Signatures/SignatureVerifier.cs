@@ -133,16 +133,7 @@ public sealed class SignatureVerifier(TimeProvider time, SignatureMetrics metric
             string? signer = null;
             foreach (var candidate in candidates)
             {
-                VerificationResult result;
-                try
-                {
-                    result = candidate.Verify(authority, digest, time);
-                }
-                catch (Exception ex) when (ex is SigstoreVerificationException or IOException or InvalidOperationException or UnauthorizedAccessException)
-                {
-                    result = VerificationResult.Failure("trust root", "cannot be loaded: " + ex.Message);
-                }
-
+                var result = candidate.VerifyOrFail(authority, digest, time);
                 if (result.Verified)
                 {
                     signer = result.SignerIdentity ?? "key";

@@ -56,8 +56,7 @@ internal sealed class AttestationEvaluator(TimeProvider time)
                 }
 
                 var origin = $"{statement.PredicateType} attestation {candidate.Source}, {signer}";
-                var signedAt = result.SigningTime ?? DateTimeOffset.MinValue;
-                Interpret(statement, image, digest, origin, result.SigningTime, reports, sboms, vex, signedAt);
+                Interpret(statement, image, digest, origin, result.SigningTime, reports, sboms, vex);
             }
             catch (ScanParseException ex)
             {
@@ -82,9 +81,9 @@ internal sealed class AttestationEvaluator(TimeProvider time)
         DateTimeOffset? signingTime,
         List<ScanReport> reports,
         List<SbomAttestation> sboms,
-        Dictionary<string, (VexStatement Statement, DateTimeOffset SignedAt)> vex,
-        DateTimeOffset signedAt)
+        Dictionary<string, (VexStatement Statement, DateTimeOffset SignedAt)> vex)
     {
+        var signedAt = signingTime ?? DateTimeOffset.MinValue;
         var type = statement.PredicateType;
         var predicate = statement.Predicate;
         switch (type)
@@ -125,16 +124,7 @@ internal sealed class AttestationEvaluator(TimeProvider time)
         var reasons = new List<string>();
         foreach (var authority in authorities)
         {
-            VerificationResult result;
-            try
-            {
-                result = candidate.Verify(authority, digest, time);
-            }
-            catch (Exception ex) when (ex is SigstoreVerificationException or IOException or InvalidOperationException or UnauthorizedAccessException)
-            {
-                result = VerificationResult.Failure("trust root", "cannot be loaded: " + ex.Message);
-            }
-
+            var result = candidate.VerifyOrFail(authority, digest, time);
             if (result.Verified)
             {
                 return (authority, result, reasons);

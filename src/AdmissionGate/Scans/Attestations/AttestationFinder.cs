@@ -14,27 +14,8 @@ internal static class AttestationFinder
     public static async Task<IReadOnlyList<SignatureCandidate>> FindAsync(IRegistryClient client, string registry, string repository, string digest, CancellationToken cancellationToken)
     {
         var candidates = new List<SignatureCandidate>();
-        var tag = digest.Replace(':', '-') + ".att";
-        RegistryManifest? attestations = null;
-        try
-        {
-            attestations = await client.GetManifestAsync(registry, repository, tag, cancellationToken).ConfigureAwait(false);
-        }
-        catch (RegistryException ex) when (ex.Kind == RegistryErrorKind.NotFound)
-        {
-        }
-
-        foreach (var layer in attestations?.Layers ?? [])
-        {
-            if (layer.MediaType != LegacyCosignAttestation.DsseMediaType || candidates.Count >= MaxCandidates)
-            {
-                continue;
-            }
-
-            var envelope = await client.GetBlobAsync(registry, repository, layer.Digest, MaxAttestationBytes, cancellationToken).ConfigureAwait(false);
-            candidates.Add(new LegacyCosignAttestation($"{repository}:{tag} layer {candidates.Count + 1}", envelope, layer.Annotations));
-        }
-
+        await SignatureFinder.AddTagLayersAsync(client, registry, repository, digest, ".att", LegacyCosignAttestation.DsseMediaType, MaxAttestationBytes, candidates, MaxCandidates,
+            (source, envelope, annotations) => new LegacyCosignAttestation(source, envelope, annotations), cancellationToken).ConfigureAwait(false);
         await SignatureFinder.AddBundleReferrersAsync(client, registry, repository, digest, candidates, MaxCandidates, MaxAttestationBytes, cancellationToken).ConfigureAwait(false);
         return candidates;
     }
