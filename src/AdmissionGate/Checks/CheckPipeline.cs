@@ -2,6 +2,8 @@ using System.Diagnostics.Metrics;
 using AdmissionGate.Checks.Pinning;
 using AdmissionGate.Checks.Signatures;
 using AdmissionGate.Checks.Source;
+using AdmissionGate.Checks.Vulnerabilities;
+using AdmissionGate.Scans;
 
 namespace AdmissionGate.Checks;
 
@@ -14,13 +16,27 @@ public static class CheckPipeline
     /// <summary>Where a pipeline without a server records signature metrics: not the exported meter.</summary>
     public const string CheckMeterName = "AdmissionGate.Check";
 
-    /// <summary>Without arguments (the <c>check</c> command), signature checks get their own caches and registry client.</summary>
-    public static IReadOnlyList<IImageCheck> Create(SignatureVerifier? verifier = null, PolicyRegistryClient? registries = null) =>
-    [
-        new ApprovedRegistryCheck(),
-        new PinningCheck(),
-        new SignatureCheck(
-            registries ?? new PolicyRegistryClient(TimeProvider.System),
-            verifier ?? new SignatureVerifier(TimeProvider.System, new SignatureMetrics(new Meter(CheckMeterName)))),
-    ];
+    /// <summary>
+    /// Without arguments (the <c>check</c> command), signature checks get their own caches and registry client.
+    /// The vulnerability gate runs only with a <paramref name="scans"/> source: tiers with <c>vulnerabilities</c>
+    /// need one to be judged at all.
+    /// </summary>
+    public static IReadOnlyList<IImageCheck> Create(
+        SignatureVerifier? verifier = null,
+        PolicyRegistryClient? registries = null,
+        IScanEvidenceProvider? scans = null,
+        VulnerabilityMetrics? vulnerabilityMetrics = null,
+        TimeProvider? time = null)
+    {
+        var clock = time ?? TimeProvider.System;
+        registries ??= new PolicyRegistryClient(clock);
+        verifier ??= new SignatureVerifier(clock, new SignatureMetrics(new Meter(CheckMeterName)));
+        List<IImageCheck> checks = [new ApprovedRegistryCheck(), new PinningCheck(), new SignatureCheck(registries, verifier)];
+        if (scans is not null)
+        {
+            checks.Add(new VulnerabilityCheck(scans, registries, verifier, clock, vulnerabilityMetrics ?? new VulnerabilityMetrics(new Meter(CheckMeterName))));
+        }
+
+        return checks;
+    }
 }

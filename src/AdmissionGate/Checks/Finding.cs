@@ -1,3 +1,4 @@
+using AdmissionGate.Checks.Vulnerabilities;
 using AdmissionGate.Images;
 using AdmissionGate.Policy;
 using AdmissionGate.Workloads;
@@ -37,6 +38,12 @@ public sealed record Finding(
 
     /// <summary>The digest the check resolved and judged, when it resolved one (tags are resolved at the registry).</summary>
     public string? Digest { get; init; }
+
+    /// <summary>
+    /// The vulnerability gate's verdict on this image (counts, suppressions, exceptions used and expired); set on the
+    /// first vulnerability finding of an image only, so it is counted once.
+    /// </summary>
+    public VulnerabilityVerdict? Vulnerabilities { get; init; }
 
     /// <summary>What the finding finally does to the request.</summary>
     public Effect Effect => Kind == FindingKind.Passed ? Effect.Pass : Kind == FindingKind.Advisory || WaivedBy is not null

@@ -22,7 +22,8 @@ internal static class DecisionText
     public static string? Message(GateRequest request, NamespaceContext ns, CompiledPolicy policy, IReadOnlyList<Finding> denials, IReadOnlyList<Finding> findings)
     {
         var waived = findings.Where(f => f.Effect == Effect.Waived).ToList();
-        if (denials.Count == 0 && waived.Count == 0)
+        var suppressed = findings.Where(f => f.Vulnerabilities?.ExceptionsUsed.Count > 0).ToList();
+        if (denials.Count == 0 && waived.Count == 0 && suppressed.Count == 0)
         {
             return null;
         }
@@ -46,6 +47,12 @@ internal static class DecisionText
         {
             text.Append("\n- ").Append(finding.Container.Describe()).Append(": ").Append(Cap(finding.Message, MaxFindingLength))
                 .Append(" [rule ").Append(finding.Rule).Append("] waived by ").Append(finding.WaivedBy!.Describe());
+        }
+
+        foreach (var finding in suppressed)
+        {
+            text.Append("\n- ").Append(finding.Container.Describe()).Append(": ").Append(Cap(SuppressedByExceptions(finding), MaxFindingLength))
+                .Append(" [rule ").Append(finding.Rule).Append(']');
         }
 
         return text.ToString();
@@ -80,6 +87,11 @@ internal static class DecisionText
             }
         }
 
+        foreach (var finding in findings.Where(f => f.Vulnerabilities?.ExceptionsUsed.Count > 0))
+        {
+            warnings.Add(Cap(finding.Container.Describe() + ": " + SuppressedByExceptions(finding)));
+        }
+
         foreach (var exception in expired)
         {
             warnings.Add(Cap($"exception \"{exception.Name}\" (owner {exception.Owner}) expired on {exception.ExpiresText} and no longer applies"));
@@ -87,6 +99,11 @@ internal static class DecisionText
 
         return warnings;
     }
+
+    /// <summary>"CVE-1, CVE-2 in IMAGE suppressed by exception "x" (owner o, expires e)", one clause per exception.</summary>
+    private static string SuppressedByExceptions(Finding finding) =>
+        string.Join("; ", finding.Vulnerabilities!.Suppressions.Where(s => s.Exception is not null).GroupBy(s => s.Exception!)
+            .Select(g => $"{string.Join(", ", g.Select(s => s.Finding.Id).Distinct(StringComparer.OrdinalIgnoreCase))} in {finding.ImageText} suppressed by {g.First().By}"));
 
     private static string Cap(string warning) => Cap(warning, MaxWarningLength);
 

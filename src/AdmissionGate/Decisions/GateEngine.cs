@@ -112,6 +112,13 @@ public sealed partial class GateEngine
         for (var i = 0; i < findings.Count; i++)
         {
             var finding = findings[i];
+            if (finding.Vulnerabilities is { } scan)
+            {
+                // Exceptions that suppressed single vulnerabilities count as used (or expired) like whole waivers.
+                scan.ExceptionsUsed.ToList().ForEach(e => AddOnce(used, e));
+                scan.ExceptionsExpired.ToList().ForEach(e => AddOnce(expired, e));
+            }
+
             if (finding.Kind != FindingKind.Violation)
             {
                 continue;

@@ -61,6 +61,9 @@ public sealed class TierPolicy
     /// <summary>Images must carry a digest; the mutating webhook pins tags.</summary>
     public bool RequirePinning { get; init; }
 
+    /// <summary>The tier's vulnerability gate; null when the tier does not judge vulnerabilities.</summary>
+    public VulnerabilityPolicy? Vulnerabilities { get; init; }
+
     public ApprovedRegistry? FindApproved(ImageReference image)
     {
         // The most specific (longest) matching prefix wins, so a warning on docker.io/library/ is not hidden by a
@@ -121,12 +124,27 @@ public sealed class PolicyException
     /// <summary>Images it covers; null means every image.</summary>
     public IReadOnlyList<ImagePattern>? Images { get; init; }
 
+    /// <summary>
+    /// Vulnerability IDs (CVE-…, GHSA-…) it suppresses, one by one, for the <c>vulnerability</c> rule; null means it
+    /// waives the <c>vulnerability</c> rule as a whole (if listed in <see cref="Rules"/>).
+    /// </summary>
+    public IReadOnlySet<string>? Vulnerabilities { get; init; }
+
     public bool IsExpired(DateTimeOffset now) => now >= ExpiresAt;
 
+    /// <summary>Whether it waives a whole finding of <paramref name="rule"/>. A CVE list never waives a whole finding.</summary>
     public bool Covers(string rule, string @namespace, ImageReference? image) =>
         Rules.Contains(rule)
-        && (Namespaces is null || NamespacePattern.AnyMatches(Namespaces, @namespace))
-        && (Images is null || (image is not null && Images.Any(pattern => pattern.Matches(image))));
+        && (rule != RuleNames.Vulnerability || Vulnerabilities is null)
+        && Applies(@namespace, image);
+
+    /// <summary>Whether it suppresses the one vulnerability <paramref name="id"/> (expiry not considered).</summary>
+    public bool CoversVulnerability(string id, string @namespace, ImageReference? image) =>
+        Vulnerabilities is not null && Rules.Contains(RuleNames.Vulnerability) && Vulnerabilities.Contains(id) && Applies(@namespace, image);
 
     public string Describe() => $"exception \"{Name}\" (owner {Owner}, expires {ExpiresText}: {Reason})";
+
+    private bool Applies(string @namespace, ImageReference? image) =>
+        (Namespaces is null || NamespacePattern.AnyMatches(Namespaces, @namespace))
+        && (Images is null || (image is not null && Images.Any(pattern => pattern.Matches(image))));
 }

@@ -112,6 +112,7 @@ internal sealed partial class PolicyCompiler(YamlJsonDocument document, string s
             Mode = tierMode,
             Signatures = CompileSignatures(node["signatures"] as JsonArray, pointer + "/signatures", tierMode),
             RequirePinning = node["requirePinning"] is JsonValue pin && pin.GetValueKind() == JsonValueKind.True,
+            Vulnerabilities = CompileVulnerabilities(tier, node["vulnerabilities"] as JsonObject, pointer + "/vulnerabilities", tierMode),
             Approved = approved,
             Unapproved = unapproved,
             ApprovedSummary = approved.Count == 0 ? "(none)" : string.Join(", ", approved.Select(a => a.Pattern.Text)),
@@ -170,6 +171,7 @@ internal sealed partial class PolicyCompiler(YamlJsonDocument document, string s
                 }
             }
 
+            var rules = (entry["rules"] as JsonArray)?.Select(String).OfType<string>().ToHashSet(StringComparer.Ordinal) ?? [];
             exceptions.Add(new PolicyException
             {
                 Name = name,
@@ -177,9 +179,10 @@ internal sealed partial class PolicyCompiler(YamlJsonDocument document, string s
                 Owner = String(entry["owner"]) ?? string.Empty,
                 ExpiresAt = expiresAt,
                 ExpiresText = expiresText,
-                Rules = (entry["rules"] as JsonArray)?.Select(String).OfType<string>().ToHashSet(StringComparer.Ordinal) ?? [],
+                Rules = rules,
                 Namespaces = NamespacePatterns(entry["namespaces"] as JsonArray),
                 Images = images,
+                Vulnerabilities = CompileExceptionVulnerabilities(entry, pointer, rules),
             });
         }
 

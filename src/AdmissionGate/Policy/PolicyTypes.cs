@@ -29,6 +29,7 @@ public static class RuleNames
     public const string ImageReference = "image-reference";
     public const string Signature = "signature";
     public const string Pinning = "pinning";
+    public const string Vulnerability = "vulnerability";
 }
 
 public static class PolicyText

@@ -4,11 +4,13 @@ using System.Security.Authentication;
 using AdmissionGate.Audit;
 using AdmissionGate.Checks;
 using AdmissionGate.Checks.Signatures;
+using AdmissionGate.Checks.Vulnerabilities;
 using AdmissionGate.Decisions;
 using AdmissionGate.Metrics;
 using AdmissionGate.Mutations;
 using AdmissionGate.Namespaces;
 using AdmissionGate.Policy;
+using AdmissionGate.Scans;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -68,9 +70,11 @@ public static class GateServer
         services.AddHostedService(sp => sp.GetRequiredService<PolicyFileStore>());
         services.TryAddSingleton<INamespaceLabelSource>(NoNamespaceLabels.Instance);
         services.AddSignatureVerification();
+        services.AddVulnerabilityGate();
         services.AddSingleton<IPodMutation, DigestPinningMutation>();
         services.AddSingleton(sp => new GateEngine(sp.GetRequiredService<IPolicyProvider>(),
-            CheckPipeline.Create(sp.GetRequiredService<SignatureVerifier>(), sp.GetRequiredService<PolicyRegistryClient>()),
+            CheckPipeline.Create(sp.GetRequiredService<SignatureVerifier>(), sp.GetRequiredService<PolicyRegistryClient>(),
+                sp.GetService<IScanEvidenceProvider>(), sp.GetRequiredService<VulnerabilityMetrics>(), sp.GetRequiredService<TimeProvider>()),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<GateMetrics>(), sp.GetRequiredService<ILogger<GateEngine>>()));
         services.AddSingleton(sp => new MutationPipeline(sp.GetRequiredService<IPolicyProvider>(), sp.GetServices<IPodMutation>()));
         services.AddSingleton<AdmissionHandler>();
