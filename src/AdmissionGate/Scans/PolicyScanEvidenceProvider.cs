@@ -97,6 +97,11 @@ public sealed class PolicyScanEvidenceProvider : IScanEvidenceProvider, IDisposa
         {
             return ScanEvidence.None with { Unavailable = ex.Message };
         }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            // An unreadable credentials file: an operator problem, reported like an outage rather than thrown at admission.
+            return ScanEvidence.None with { Unavailable = $"scan evidence for {query.Digest} cannot be gathered: {ex.Message}" };
+        }
     }
 
     public void Dispose() => _harbor.Dispose();

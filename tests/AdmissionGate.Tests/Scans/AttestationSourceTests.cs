@@ -5,11 +5,12 @@ using AdmissionGate.Scans;
 using AdmissionGate.Tests.Checks.Signatures;
 using FluentAssertions;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace AdmissionGate.Tests.Scans;
 
 /// <summary>The attestation source end to end: a real registry, real Sigstore attestations, real forgeries.</summary>
-public sealed class AttestationSourceTests(AttestedRegistryFixture fixture) : IClassFixture<AttestedRegistryFixture>
+public sealed class AttestationSourceTests(AttestedRegistryFixture fixture, ITestOutputHelper output) : IClassFixture<AttestedRegistryFixture>
 {
     private static string TrustedAuthorities => $"[{SignatureTestPolicy.KeylessAuthority()}, {SignatureTestPolicy.KeyAuthority()}]";
 
@@ -51,6 +52,7 @@ public sealed class AttestationSourceTests(AttestedRegistryFixture fixture) : IC
     public async Task Forged_attestations_are_ignored_with_their_reason_and_the_image_is_unscanned()
     {
         var evidence = await GetAsync("forged");
+        evidence.Ignored.ToList().ForEach(output.WriteLine);
 
         evidence.Report.Should().BeNull("a forged clean report must not make the image look scanned");
         evidence.Unavailable.Should().BeNull();

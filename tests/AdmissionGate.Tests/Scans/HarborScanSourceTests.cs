@@ -9,6 +9,8 @@ using AdmissionGate.Checks.Signatures;
 using AdmissionGate.Tests.Registry.Infrastructure;
 using AdmissionGate.Tests.TestSupport;
 using FluentAssertions;
+using FsCheck;
+using FsCheck.Fluent;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Xunit;
@@ -176,6 +178,29 @@ public sealed class HarborScanSourceTests : IAsyncLifetime
             var act = () => HarborScanSource.Parse(Encoding.UTF8.GetBytes(body), new Uri("https://harbor.example.com"), Digest);
             act.Should().Throw<HarborUnavailableException>().WithMessage("*unreadable artifact*");
         }
+    }
+
+    [Fact]
+    public void Harbor_documents_of_any_shape_end_in_evidence_or_unavailable()
+    {
+        var values = Gen.Elements("1", "-1", "\"x\"", "null", "[]", "{}", "\"Success\"", "\"2026-01-01T00:00:00Z\"", "{\"High\": 2, \"None\": 1}", "{\"summary\": {\"Low\": \"many\"}}");
+        string[] names = ["digest", "scan_overview", "scan_status", "summary", "end_time", "start_time", "scanner", "fixable", "total", "x"];
+        var overview = from keys in Gen.SubListOf(names)
+                       from picked in Gen.ArrayOf(values, keys.Count)
+                       select "{" + string.Join(',', keys.Select((k, i) => $"\"{k}\":{picked[i]}")) + "}";
+        var artifact = from entry in overview
+                       from wrap in Gen.Elements(0, 1, 2)
+                       select wrap switch { 0 => entry, 1 => $"{{\"scan_overview\": {{\"m\": {entry}}}}}", _ => $"{{\"digest\": \"{Digest}\", \"scan_overview\": {{\"m\": {entry}, \"n\": {entry}}}}}" };
+        Prop.ForAll(artifact.ToArbitrary(), json =>
+        {
+            try
+            {
+                _ = HarborScanSource.Parse(Encoding.UTF8.GetBytes(json), new Uri("https://harbor.example.com"), Digest);
+            }
+            catch (HarborUnavailableException)
+            {
+            }
+        }).QuickCheckThrowOnFailure();
     }
 
     private PolicyScanEvidenceProvider Provider(string registries = ", credentials: {dockerConfig: config.json}", string scans = "", string verification = "{budget: 5s}")

@@ -24,8 +24,6 @@ public static class PredicateTypes
     /// <summary>OpenVEX; versioned variants (<c>https://openvex.dev/ns/v0.2.0</c>) match too.</summary>
     public const string OpenVex = "https://openvex.dev/ns";
 
-    public static bool IsScanReport(string type) => type is CosignVuln or CosignCustom or TrivyReport or GrypeReport;
-
     /// <summary>The type itself or a versioned variant of it (<c>{type}/v...</c> or <c>{type}@v...</c>).</summary>
     public static bool Matches(string type, string family) =>
         type.StartsWith(family, StringComparison.Ordinal)

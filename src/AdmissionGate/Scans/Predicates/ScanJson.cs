@@ -38,6 +38,12 @@ internal static class ScanJson
             throw new ScanParseException($"{what} is {json.Length} bytes, more than the {MaxDocumentBytes} allowed");
         }
 
+        // The parser checks string contents only when they are read; reject bad UTF-8 here, once, as a parse error.
+        if (!System.Text.Unicode.Utf8.IsValid(json.Span))
+        {
+            throw new ScanParseException($"{what} is not valid UTF-8");
+        }
+
         try
         {
             return JsonDocument.Parse(json, Options);
