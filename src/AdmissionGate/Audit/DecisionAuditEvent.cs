@@ -1,9 +1,11 @@
 using System.Text.Json;
 using AdmissionGate.Admission;
 using AdmissionGate.Checks;
+using AdmissionGate.Checks.Vulnerabilities;
 using AdmissionGate.Decisions;
 using AdmissionGate.Images;
 using AdmissionGate.Policy;
+using AdmissionGate.Scans;
 using AdmissionGate.Workloads;
 
 namespace AdmissionGate.Audit;
@@ -238,8 +240,14 @@ public sealed class AuditContainer
                 Effect = DecisionAuditEvent.EffectName(finding.Effect),
                 Message = finding.Message,
                 Exception = finding.WaivedBy?.Name,
+                Vex = finding.Vulnerabilities?.Suppressions.Where(s => s.Vex is not null).Select(s => s.Finding.Id).Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
                 UnchangedOnUpdate = finding.UnchangedOnUpdate,
             });
+            if (finding.Vulnerabilities is { } scan)
+            {
+                entry.Scan = AuditScan.From(scan);
+            }
+
             if (finding.Digest is not null)
             {
                 entry.Digest = finding.Digest;
@@ -360,18 +368,82 @@ public sealed record AuditSignature(string Result, string? Authority, string? Re
 /// <param name="Result"><c>pass</c>, <c>fail</c>, <c>error</c> or <c>skipped</c>.</param>
 public sealed record AuditScan(string Result, string? Scanner, int Critical, int High, int Medium, int Low, IReadOnlyList<string> Vex)
 {
+    /// <summary>scanned, missing, stale or unavailable.</summary>
+    public string? Status { get; init; }
+
+    public int? Unknown { get; init; }
+
+    public string? ScannerVersion { get; init; }
+
+    public DateTimeOffset? ScannedAt { get; init; }
+
+    /// <summary>Whether a trusted SBOM attestation exists (null when unknown).</summary>
+    public bool? Sbom { get; init; }
+
+    /// <summary>Findings not counted: (vulnerability ID, what suppressed it: "vex" or "exception:NAME").</summary>
+    public IReadOnlyList<(string Id, string By)> Suppressed { get; init; } = [];
+
+    /// <summary>The vulnerability gate's verdict as the audit trail records it.</summary>
+    public static AuditScan From(VulnerabilityVerdict verdict)
+    {
+        ArgumentNullException.ThrowIfNull(verdict);
+        var result = verdict.Status == ScanStatus.Unavailable ? "error" : verdict.Action == VulnerabilityAction.Deny ? "fail" : "pass";
+        return new AuditScan(result, verdict.Report?.Scanner, verdict.Counts[Severity.Critical], verdict.Counts[Severity.High],
+            verdict.Counts[Severity.Medium], verdict.Counts[Severity.Low],
+            [.. verdict.Suppressions.Where(s => s.Vex is not null).Select(s => $"{s.Finding.Id}: {Suppression.VexStatusName(s.Vex!.Status)} ({s.Vex.Origin})").Distinct()])
+        {
+            Status = verdict.Status.ToString().ToLowerInvariant(),
+            Unknown = verdict.Counts[Severity.Unknown],
+            ScannerVersion = verdict.Report?.ScannerVersion,
+            ScannedAt = verdict.Report?.ScannedAt,
+            Sbom = verdict.Status == ScanStatus.Unavailable ? null : verdict.Sboms.Count > 0,
+            Suppressed = [.. verdict.Suppressions.Select(s => (s.Finding.Id, s.Vex is null ? "exception:" + s.Exception!.Name : "vex")).Distinct()],
+        };
+    }
+
     internal void Write(Utf8JsonWriter json)
     {
         json.WriteStartObject("scan");
         json.WriteString("result", Result);
+        AuditEvent.WriteOptional(json, "status", Status);
         AuditEvent.WriteOptional(json, "scanner", Scanner);
+        AuditEvent.WriteOptional(json, "scannerVersion", ScannerVersion);
+        if (ScannedAt is { } scannedAt)
+        {
+            json.WriteString("scannedAt", scannedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         json.WriteStartObject("counts");
         json.WriteNumber("critical", Critical);
         json.WriteNumber("high", High);
         json.WriteNumber("medium", Medium);
         json.WriteNumber("low", Low);
+        if (Unknown is { } unknown)
+        {
+            json.WriteNumber("unknown", unknown);
+        }
+
         json.WriteEndObject();
         AuditEvent.WriteStrings(json, "vex", Vex);
+        if (Sbom is { } sbom)
+        {
+            json.WriteBoolean("sbom", sbom);
+        }
+
+        if (Suppressed.Count > 0)
+        {
+            json.WriteStartArray("suppressed");
+            foreach (var (id, by) in Suppressed)
+            {
+                json.WriteStartObject();
+                json.WriteString("id", id);
+                json.WriteString("by", by);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+        }
+
         json.WriteEndObject();
     }
 }

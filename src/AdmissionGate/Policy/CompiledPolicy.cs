@@ -142,7 +142,9 @@ public sealed class PolicyException
     public bool CoversVulnerability(string id, string @namespace, ImageReference? image) =>
         Vulnerabilities is not null && Rules.Contains(RuleNames.Vulnerability) && Vulnerabilities.Contains(id) && Applies(@namespace, image);
 
-    public string Describe() => $"exception \"{Name}\" (owner {Owner}, expires {ExpiresText}: {Reason})";
+    public string Describe() => Vulnerabilities is { Count: > 0 } ids
+        ? $"exception \"{Name}\" for {string.Join(", ", ids.Order(StringComparer.OrdinalIgnoreCase))} (owner {Owner}, expires {ExpiresText}: {Reason})"
+        : $"exception \"{Name}\" (owner {Owner}, expires {ExpiresText}: {Reason})";
 
     private bool Applies(string @namespace, ImageReference? image) =>
         (Namespaces is null || NamespacePattern.AnyMatches(Namespaces, @namespace))
