@@ -17,9 +17,8 @@ public static class CheckPipeline
     public const string CheckMeterName = "AdmissionGate.Check";
 
     /// <summary>
-    /// Without arguments (the <c>check</c> command), signature checks get their own caches and registry client.
-    /// The vulnerability gate runs only with a <paramref name="scans"/> source: tiers with <c>vulnerabilities</c>
-    /// need one to be judged at all.
+    /// Without arguments (the <c>check</c> command), the checks get their own caches, registry client and scan
+    /// evidence source; the server passes the ones it shares with the mutating webhook and exports metrics for.
     /// </summary>
     public static IReadOnlyList<IImageCheck> Create(
         SignatureVerifier? verifier = null,
@@ -31,12 +30,13 @@ public static class CheckPipeline
         var clock = time ?? TimeProvider.System;
         registries ??= new PolicyRegistryClient(clock);
         verifier ??= new SignatureVerifier(clock, new SignatureMetrics(new Meter(CheckMeterName)));
-        List<IImageCheck> checks = [new ApprovedRegistryCheck(), new PinningCheck(), new SignatureCheck(registries, verifier)];
-        if (scans is not null)
-        {
-            checks.Add(new VulnerabilityCheck(scans, registries, verifier, clock, vulnerabilityMetrics ?? new VulnerabilityMetrics(new Meter(CheckMeterName))));
-        }
-
-        return checks;
+        scans ??= new PolicyScanEvidenceProvider(registries, clock);
+        return
+        [
+            new ApprovedRegistryCheck(),
+            new PinningCheck(),
+            new SignatureCheck(registries, verifier),
+            new VulnerabilityCheck(scans, registries, verifier, clock, vulnerabilityMetrics ?? new VulnerabilityMetrics(new Meter(CheckMeterName))),
+        ];
     }
 }

@@ -70,6 +70,7 @@ public static class GateServer
         services.AddHostedService(sp => sp.GetRequiredService<PolicyFileStore>());
         services.TryAddSingleton<INamespaceLabelSource>(NoNamespaceLabels.Instance);
         services.AddSignatureVerification();
+        services.AddScanEvidence();
         services.AddVulnerabilityGate();
         services.AddSingleton<IPodMutation, DigestPinningMutation>();
         services.AddSingleton(sp => new GateEngine(sp.GetRequiredService<IPolicyProvider>(),

@@ -42,7 +42,7 @@ internal sealed class AuditTestServer : IAsyncDisposable
         {
             Listen = new IPEndPoint(IPAddress.Loopback, 0),
             StateDirectory = Path.Combine(dir.Path, "state"),
-            PolicyPath = policyYaml is null ? null : dir.Write("policy.yaml", policyYaml),
+            PolicyPath = dir.Write("policy.yaml", policyYaml ?? TestPolicies.GateCoreText),
             ShutdownTimeout = TimeSpan.FromSeconds(10),
             MaxRequestBytes = maxRequestBytes,
             Audit = new AdmissionGate.Audit.AuditSinkOptions { Stdout = false, FilePath = auditPath, MaxFileBytes = maxAuditBytes, MaxFiles = 50 },

@@ -38,7 +38,7 @@ public class OneEngineTests(GateServerFixture gate) : IClassFixture<GateServerFi
         var manifest = File.ReadAllText(ManifestPath(fixture));
         var file = dir.Write(fixture + ".yaml", manifest);
 
-        var (exit, output, _) = await CliRunner.RunAsync("check", "--namespace", ns, "--output", "json", file);
+        var (exit, output, _) = await CliRunner.RunAsync("check", "--policy", gate.PolicyPath, "--namespace", ns, "--output", "json", file);
         using var report = JsonDocument.Parse(output);
         var byCheck = report.RootElement.GetProperty("results")[0];
 

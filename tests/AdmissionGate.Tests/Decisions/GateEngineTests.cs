@@ -17,7 +17,7 @@ public class GateEngineTests
     private static readonly ManualClock Clock = new(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
 
     internal static GateEngine Engine(CompiledPolicy? policy = null, TimeProvider? time = null) =>
-        new(new StaticPolicyProvider(policy ?? PolicyLoader.LoadEmbeddedDefault()), CheckPipeline.Create(), time ?? Clock);
+        new(new StaticPolicyProvider(policy ?? TestPolicies.GateCore()), CheckPipeline.Create(), time ?? Clock);
 
     internal static GateRequest Pod(string ns, object spec, AdmissionOperation operation = AdmissionOperation.Create, object? oldSpec = null, IReadOnlyDictionary<string, string>? labels = null) => new()
     {

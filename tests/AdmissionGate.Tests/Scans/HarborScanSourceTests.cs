@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json.Nodes;
+using AdmissionGate.Checks.Signatures;
 using AdmissionGate.Policy;
 using AdmissionGate.Registry;
 using AdmissionGate.Scans;
 using AdmissionGate.Scans.Harbor;
-using AdmissionGate.Checks.Signatures;
 using AdmissionGate.Tests.Registry.Infrastructure;
 using AdmissionGate.Tests.TestSupport;
 using FluentAssertions;

@@ -104,7 +104,7 @@ public sealed class GateServerFixture : IAsyncLifetime, IAsyncDisposable
     public async Task InitializeAsync()
     {
         System.IO.Directory.CreateDirectory(Directory);
-        await File.WriteAllTextAsync(PolicyPath, _policyYaml ?? PolicyLoader.EmbeddedDefaultText);
+        await File.WriteAllTextAsync(PolicyPath, _policyYaml ?? TestPolicies.GateCoreText);
         if (_explicitCertificate)
         {
             CertificatePath = Path.Combine(Directory, "tls.crt");

@@ -9,7 +9,10 @@ using static AdmissionGate.Tests.Checks.Vulnerabilities.VulnerabilityTestData;
 
 namespace AdmissionGate.Tests.Checks.Vulnerabilities;
 
-/// <summary>The acceptance of the vulnerability gate, through the engine with the embedded default policy.</summary>
+/// <summary>
+/// The acceptance of the vulnerability gate, through the engine with the default thresholds as
+/// examples/policies/vulnerability-gates.yaml closes them (scan authorities named; production and staging fail closed).
+/// </summary>
 public class DefaultThresholdTests
 {
     private const string CriticalException = """
@@ -206,12 +209,15 @@ public class DefaultThresholdTests
     }
 
     [Fact]
-    public async Task Without_a_scan_source_the_pipeline_has_no_vulnerability_check()
+    public async Task Under_the_embedded_default_without_scan_authorities_images_are_admitted_as_unscanned_without_asking_anyone()
     {
-        var engine = new GateEngine(new StaticPolicyProvider(PolicyLoader.LoadEmbeddedDefault()), AdmissionGate.Checks.CheckPipeline.Create(), new ManualClock(Now));
+        var scans = new ScriptedScans(Scanned(Vuln("CVE-2026-0001", Severity.Critical)));
+        var engine = Engine(scans, PolicyLoader.LoadEmbeddedDefault());
 
-        var decision = await engine.EvaluateAsync(Pod(Tier.Production), default);
+        var decision = await engine.EvaluateAsync(Pod(Tier.Production, "registry.example.com/payments/api:1.4"), default);
 
-        decision.Findings.Should().NotContain(f => f.Rule == RuleNames.Vulnerability);
+        decision.Verdict.Should().Be(Verdict.Warn);
+        decision.Warnings.Should().ContainSingle().Which.Should().Contain("spec.scans names no attestation authority");
+        scans.Queries.Should().BeEmpty("no evidence could be trusted, so neither the registry nor the source is asked");
     }
 }
