@@ -94,6 +94,23 @@ public sealed class JitSecretReconcilerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_garbage_collector_removes_the_secret_with_its_owning_pod()
+    {
+        await StartReconcilerAsync();
+        var name = await AdmitAsync();
+        var pod = _h.CreatePod(JitHarness.Granted, "short-lived", Image, name);
+        var uid = pod["metadata"]!["uid"]!.GetValue<string>();
+        await Eventually.TrueAsync(() => Secret(name)?.Metadata.OwnerReferences?.Any(o => o.Uid == uid) == true, "the pod owns the Secret");
+
+        // Well before the minimum age: the reconciler itself would keep the Secret, so only the owner reference
+        // can remove it.
+        _h.Server.Store.Remove(FakeResource.Pods, JitHarness.Granted, "short-lived").Should().BeTrue();
+
+        await Eventually.TrueAsync(() => Secret(name) is null, "the Secret went with its owner");
+        _h.Exporter.Collect().Should().NotContain("admission_gate_jit_secrets_deleted_total{", "the reconciler deleted nothing");
+    }
+
+    [Fact]
     public async Task Nothing_is_left_after_the_hard_TTL_even_if_the_pod_never_starts()
     {
         await StartReconcilerAsync();
