@@ -61,9 +61,11 @@ public sealed class AuditSummary
         var hashes = new SortedSet<string>(StringComparer.Ordinal);
         var credentials = new List<CredentialRow>();
         int decisions = 0, dryRuns = 0, reloadErrors = 0, jitCreated = 0, jitDeleted = 0, rejected = 0;
+        var counted = CountedDecisions(events);
 
-        foreach (var evt in events)
+        for (var i = 0; i < events.Count; i++)
         {
+            var evt = events[i];
             var type = Str(evt, "type")!;
             var time = Str(evt, "time")!;
             byType[type] = byType.GetValueOrDefault(type) + 1;
@@ -74,7 +76,7 @@ public sealed class AuditSummary
 
             switch (type)
             {
-                case "decision":
+                case "decision" when counted.Contains(i):
                     decisions++;
                     Decision(evt, time);
                     break;
@@ -223,6 +225,41 @@ public sealed class AuditSummary
             JitSecretsDeleted = jitDeleted,
             RejectedRequests = rejected,
         };
+    }
+
+    /// <summary>
+    /// Indexes of the decision events that stand for their request. The API server sends one AdmissionReview uid to
+    /// both webhooks, so a Pod admitted through both has a <c>mutate</c> and a <c>validate</c> event; the validating
+    /// one is authoritative (it judges the object as mutated and has the last word), the mutating one counts only
+    /// when no validating event exists for that uid (e.g. the mutation denied the Pod and validation never ran).
+    /// Repeats of one (uid, webhook), such as a reinvoked webhook, count once: the last one.
+    /// </summary>
+    private static HashSet<int> CountedDecisions(IReadOnlyList<JsonElement> events)
+    {
+        var byUid = new Dictionary<string, (int Index, bool Validating)>(StringComparer.Ordinal);
+        var counted = new HashSet<int>();
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (Str(events[i], "type") != "decision")
+            {
+                continue;
+            }
+
+            if (Str(events[i], "uid") is not { Length: > 0 } uid)
+            {
+                counted.Add(i); // nothing to match it with
+                continue;
+            }
+
+            var validating = Str(events[i], "webhook") != "mutate";
+            if (!byUid.TryGetValue(uid, out var chosen) || validating || !chosen.Validating)
+            {
+                byUid[uid] = (i, validating);
+            }
+        }
+
+        counted.UnionWith(byUid.Values.Select(v => v.Index));
+        return counted;
     }
 
     public void WriteText(TextWriter output)

@@ -34,13 +34,24 @@ public static class KubernetesServiceCollectionExtensions
     /// <summary>Registers a <see cref="LeaderElector"/> that campaigns while the host runs and releases the lease on shutdown.</summary>
     public static IServiceCollection AddLeaderElection(this IServiceCollection services, LeaderElectionOptions options)
     {
+        services.AddLeaderElector(options);
+        services.AddHostedService<LeaderElectionService>();
+        return services;
+    }
+
+    /// <summary>
+    /// Registers a <see cref="LeaderElector"/> without running it, for a hosted service that runs it alongside the
+    /// work it guards. An elector runs once: a second runner fails at start, and since .NET 10 starts every
+    /// BackgroundService on the thread pool, which runner comes second is a race.
+    /// </summary>
+    public static IServiceCollection AddLeaderElector(this IServiceCollection services, LeaderElectionOptions options)
+    {
         ArgumentNullException.ThrowIfNull(options);
         services.TryAddSingleton(sp => new LeaderElector(
             sp.GetRequiredService<IKubernetesApi>(),
             options,
             sp.GetService<TimeProvider>(),
             sp.GetService<ILoggerFactory>()?.CreateLogger<LeaderElector>()));
-        services.AddHostedService<LeaderElectionService>();
         return services;
     }
 }

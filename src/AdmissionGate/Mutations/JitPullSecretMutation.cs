@@ -13,6 +13,14 @@ namespace AdmissionGate.Mutations;
 /// </summary>
 public sealed class JitPullSecretMutation(JitSecretProvisioner provisioner) : IPodMutation
 {
+    /// <summary>
+    /// Set (in the same patch) on every Pod that references a JIT pull Secret, so the reconciler can watch just
+    /// those Pods instead of every Pod in the cluster.
+    /// </summary>
+    public const string PodLabel = "admission-gate.io/jit-pull-secret";
+
+    public const string PodSelector = PodLabel + "=true";
+
     public async ValueTask ApplyAsync(PodMutationContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -24,6 +32,7 @@ public sealed class JitPullSecretMutation(JitSecretProvisioner provisioner) : IP
 
         var existing = ExistingPullSecrets(context.PodSpec, out var hasArray);
         var added = new List<string>();
+        var referencesJitSecret = false;
         foreach (var registry in registries)
         {
             var result = await provisioner.EnsureAsync(context.Namespace.Name, registry, context.Request.DryRun, cancellationToken).ConfigureAwait(false);
@@ -33,13 +42,25 @@ public sealed class JitPullSecretMutation(JitSecretProvisioner provisioner) : IP
                     var date = result.ExpiredOn!.Value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
                     context.Denials.Add($"credential for {result.Registry} expired on {date} — rotate it with admission-gate credentials set --registry {result.Registry} --username USER --password-stdin --expires DATE");
                     break;
-                case CredentialLookupStatus.Found when !existing.Contains(result.SecretName!) && !added.Contains(result.SecretName!):
-                    added.Add(result.SecretName!);
+                case CredentialLookupStatus.Found:
+                    referencesJitSecret = true;
+                    if (!existing.Contains(result.SecretName!) && !added.Contains(result.SecretName!))
+                    {
+                        added.Add(result.SecretName!);
+                    }
+
                     break;
             }
         }
 
-        if (context.Denials.Count > 0 || added.Count == 0)
+        if (context.Denials.Count > 0 || !referencesJitSecret)
+        {
+            return;
+        }
+
+        // Also when the Pod already names the Secret (e.g. re-applied from a dump): the reconciler must see it.
+        AddPodLabel(context);
+        if (added.Count == 0)
         {
             return;
         }
@@ -112,6 +133,30 @@ public sealed class JitPullSecretMutation(JitSecretProvisioner provisioner) : IP
         }
 
         return !restricted;
+    }
+
+    private static void AddPodLabel(PodMutationContext context)
+    {
+        var pod = context.Request.Object;
+        if (pod.ValueKind == JsonValueKind.Object && pod.TryGetProperty("metadata", out var metadata) && metadata.ValueKind == JsonValueKind.Object
+            && metadata.TryGetProperty("labels", out var labels) && labels.ValueKind == JsonValueKind.Object)
+        {
+            if (labels.TryGetProperty(PodLabel, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() == "true")
+            {
+                return;
+            }
+
+            context.Patch.Add("/metadata/labels/" + JsonPatchBuilder.Escape(PodLabel), "true");
+            return;
+        }
+
+        // No label map yet (a Pod CREATE always has metadata: a name or generateName is required).
+        context.Patch.Add("/metadata/labels", w =>
+        {
+            w.WriteStartObject();
+            w.WriteString(PodLabel, "true");
+            w.WriteEndObject();
+        });
     }
 
     private static HashSet<string> ExistingPullSecrets(JsonElement spec, out bool hasArray)

@@ -7,9 +7,9 @@ using Microsoft.Extensions.Logging;
 namespace AdmissionGate.Reconciler;
 
 /// <summary>
-/// Cleans up just-in-time pull Secrets. Informers keep Secrets (by label) and pods in memory; while this replica
-/// holds the lease, each period it makes referencing pods owners of their Secret (so the API server's garbage
-/// collector removes it with them) and deletes Secrets that have done their job, outlived their TTL, or were never
+/// Cleans up just-in-time pull Secrets. Informers keep Secrets and the pods given one (both by label) in memory;
+/// while this replica holds the lease, each period it makes referencing pods owners of their Secret (so the API
+/// server's garbage collector removes it with them) and deletes Secrets that have done their job, outlived their TTL, or were never
 /// used. Leftovers from before a restart are covered because the informers start with a full list.
 /// </summary>
 public sealed partial class JitSecretReconciler
@@ -30,7 +30,10 @@ public sealed partial class JitSecretReconciler
         // Informer timing (watch timeouts, backoff) is about the network, so it runs on the system clock; only the
         // Secret lifecycle decisions use the injected one.
         Secrets = new Informer<V1Secret>(ListWatchSource.Secrets(api, null, JitLabels.Selector), new InformerOptions { Name = "jit-secrets" }, TimeProvider.System, logger);
-        Pods = new Informer<V1Pod>(ListWatchSource.Pods(api), new InformerOptions { Name = "pods" }, TimeProvider.System, logger);
+        // Only Pods the mutation labelled when it injected a Secret: watching every Pod in the cluster costs memory
+        // and API server load for nothing. Pods admitted before that label existed are invisible here (see
+        // docs/operators.md): their Secrets age out as if the Pods were gone.
+        Pods = new Informer<V1Pod>(ListWatchSource.Pods(api, labelSelector: JitPullSecretMutation.PodSelector), new InformerOptions { Name = "pods" }, TimeProvider.System, logger);
     }
 
     public Informer<V1Secret> Secrets { get; }

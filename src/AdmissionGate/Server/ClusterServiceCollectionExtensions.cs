@@ -60,7 +60,9 @@ public static class ClusterServiceCollectionExtensions
         services.AddSingleton<JitSecretProvisioner>();
         services.AddSingleton<IPodMutation, JitPullSecretMutation>();
         services.AddSingleton<JitSecretReconciler>();
-        services.AddLeaderElection(new LeaderElectionOptions
+        // Only the elector: JitReconcilerService runs it next to the reconciler. Also registering the elector's own
+        // hosted service ran it twice, and the loser of that start-up race stopped the host (readiness stuck at 503).
+        services.AddLeaderElector(new LeaderElectionOptions
         {
             Namespace = options.LeaseNamespace ?? cluster.Namespace ?? "default",
             LeaseName = "admission-gate-jit-reconciler",

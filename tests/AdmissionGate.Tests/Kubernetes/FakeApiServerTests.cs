@@ -173,4 +173,43 @@ public sealed class FakeApiServerTests : IAsyncLifetime
     }
 
     private static long Rv(JsonObject o) => long.Parse(o["metadata"]!["resourceVersion"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
+    public async Task Deleting_an_owner_collects_dependents_whose_owners_are_all_gone()
+    {
+        var a = _server.AddPod("ns", "owner-a", null, "img:1");
+        var b = _server.AddPod("ns", "owner-b", null, "img:1");
+        AddSecret("shared", a, b);
+        AddSecret("only-a", a);
+        AddSecret("orphaned-on-purpose", b);
+        AddSecret("unowned");
+
+        (await SendAsync(HttpMethod.Delete, "/api/v1/namespaces/ns/pods/owner-a")).Code.Should().Be(HttpStatusCode.OK);
+
+        await Eventually.TrueAsync(() => _server.Store.Peek(FakeResource.Secrets, "ns", "only-a") is null, "the dependent of the deleted owner is collected");
+        await Eventually.TrueAsync(() => OwnerUids("shared").Count == 1, "a dependent with a live owner only loses the dangling reference");
+        OwnerUids("shared").Should().Equal(Uid(b));
+
+        // Orphan propagation keeps the dependents and only drops their reference to the deleted owner.
+        (await SendAsync(HttpMethod.Delete, "/api/v1/namespaces/ns/pods/owner-b", new JsonObject { ["propagationPolicy"] = "Orphan" })).Code.Should().Be(HttpStatusCode.OK);
+        await Eventually.TrueAsync(() => OwnerUids("orphaned-on-purpose").Count == 0 && OwnerUids("shared").Count == 0, "the references to owner-b are dropped");
+        _server.Store.Peek(FakeResource.Secrets, "ns", "orphaned-on-purpose").Should().NotBeNull();
+        _server.Store.Peek(FakeResource.Secrets, "ns", "shared").Should().NotBeNull();
+        _server.Store.Peek(FakeResource.Secrets, "ns", "unowned").Should().NotBeNull("objects without owners are never collected");
+    }
+
+    private static string Uid(JsonObject o) => o["metadata"]!["uid"]!.GetValue<string>();
+
+    private void AddSecret(string name, params JsonObject[] owners) => _server.Store.Upsert(FakeResource.Secrets, new JsonObject
+    {
+        ["metadata"] = new JsonObject
+        {
+            ["name"] = name,
+            ["namespace"] = "ns",
+            ["ownerReferences"] = new JsonArray([.. owners.Select(o => (JsonNode)new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Pod", ["name"] = o["metadata"]!["name"]!.GetValue<string>(), ["uid"] = Uid(o) })]),
+        },
+    });
+
+    private List<string> OwnerUids(string secret) =>
+        (_server.Store.Peek(FakeResource.Secrets, "ns", secret)?["metadata"]?["ownerReferences"] as JsonArray ?? []).Select(o => o!["uid"]!.GetValue<string>()).ToList();
 }

@@ -108,7 +108,7 @@ internal sealed class JitHarness : IAsyncDisposable
         """;
 
     /// <summary>Runs a Pod CREATE through the mutating pipeline, as the API server would send it (generateName, no uid).</summary>
-    public async Task<MutationResult> AdmitAsync(string ns, string[] images, bool dryRun = false, string[]? existingPullSecrets = null)
+    public async Task<MutationResult> AdmitAsync(string ns, string[] images, bool dryRun = false, string[]? existingPullSecrets = null, bool withoutLabels = false)
     {
         var builder = AdmissionReviewBuilder.PodFromReplicaSet(ns, "web-7d9c");
         for (var i = 0; i < images.Length; i++)
@@ -127,6 +127,13 @@ internal sealed class JitHarness : IAsyncDisposable
             review["request"]!["object"]!["spec"]!["imagePullSecrets"] = new JsonArray([.. existingPullSecrets.Select(n => (JsonNode)new JsonObject { ["name"] = n })]);
         }
 
+        if (withoutLabels)
+        {
+            review["request"]!["object"]!["metadata"]!.AsObject().Remove("labels");
+        }
+
+        LastPod = review["request"]!["object"]!.DeepClone().AsObject();
+
         if (!AdmissionReviewReader.TryRead(Encoding.UTF8.GetBytes(review.ToJsonString()), out var envelope, out var error))
         {
             throw new InvalidOperationException("test review unreadable: " + error!.Message);
@@ -136,6 +143,21 @@ internal sealed class JitHarness : IAsyncDisposable
         {
             return await Pipeline.MutateAsync(envelope!.Request, CancellationToken.None);
         }
+    }
+
+    /// <summary>The Pod object of the last <see cref="AdmitAsync"/>, as the API server sent it.</summary>
+    public JsonObject? LastPod { get; private set; }
+
+    /// <summary>The last admitted Pod with the mutation's patch applied, as the API server would store it.</summary>
+    public JsonObject PatchedLastPod(MutationResult result)
+    {
+        var pod = LastPod!.DeepClone().AsObject();
+        if (result.Patch is not null)
+        {
+            JsonPatching.ApplyJsonPatch(pod, JsonNode.Parse(result.Patch)!.AsArray());
+        }
+
+        return pod;
     }
 
     /// <summary>The pull secret names a patch adds (either form: a new array, or appends).</summary>
@@ -166,12 +188,21 @@ internal sealed class JitHarness : IAsyncDisposable
     public List<V1Secret> JitSecrets(string ns) =>
         Api.ListSecretsAsync(ns, new ListOptions { LabelSelector = JitLabels.Selector }).GetAwaiter().GetResult().Items;
 
-    /// <summary>Creates the admitted pod in the fake API (it gets a uid there), referencing <paramref name="pullSecret"/>.</summary>
-    public JsonObject CreatePod(string ns, string name, string image, string pullSecret)
+    /// <summary>
+    /// Creates the admitted pod in the fake API (it gets a uid there), referencing <paramref name="pullSecret"/> and
+    /// labelled as the mutation labels it; <paramref name="labelled"/> false gives a pod admitted before the label.
+    /// </summary>
+    public JsonObject CreatePod(string ns, string name, string image, string pullSecret, bool labelled = true)
     {
+        var metadata = new JsonObject { ["name"] = name };
+        if (labelled)
+        {
+            metadata["labels"] = new JsonObject { [JitPullSecretMutation.PodLabel] = "true" };
+        }
+
         var result = Server.Store.Create(FakeResource.Pods, ns, new JsonObject
         {
-            ["metadata"] = new JsonObject { ["name"] = name },
+            ["metadata"] = metadata,
             ["spec"] = new JsonObject
             {
                 ["containers"] = new JsonArray(new JsonObject { ["name"] = "c0", ["image"] = image }),

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using AdmissionGate.Decisions;
+using AdmissionGate.Kubernetes;
 using AdmissionGate.Mutations;
 using AdmissionGate.Tests.Registry.Infrastructure;
 using FluentAssertions;
@@ -129,9 +130,34 @@ public sealed class JitPullSecretMutationTests(HtpasswdRegistryFixture registry)
         var result = await _h.AdmitAsync(JitHarness.Granted, [Image, Image + "-sidecar"], existingPullSecrets: ["team-secret"]);
 
         using var patch = JsonDocument.Parse(result.Patch!);
-        var op = patch.RootElement.EnumerateArray().Should().ContainSingle().Subject;
-        op.GetProperty("op").GetString().Should().Be("add");
-        op.GetProperty("path").GetString().Should().Be("/spec/imagePullSecrets/-");
+        var ops = patch.RootElement.EnumerateArray().Select(o => (o.GetProperty("op").GetString(), o.GetProperty("path").GetString())).ToList();
+        ops.Should().Equal(("add", "/metadata/labels/admission-gate.io~1jit-pull-secret"), ("add", "/spec/imagePullSecrets/-"));
+        var pullSecrets = _h.PatchedLastPod(result)["spec"]!["imagePullSecrets"]!.AsArray().Select(s => s!["name"]!.GetValue<string>());
+        pullSecrets.Should().Equal("team-secret", JitHarness.PatchedPullSecrets(result).Single());
+    }
+
+    [Fact]
+    public async Task The_pod_given_a_secret_is_labelled_in_the_same_patch_so_the_reconciler_can_select_it()
+    {
+        var withLabels = _h.PatchedLastPod(await _h.AdmitAsync(JitHarness.Granted, [Image]));
+        var withoutLabels = _h.PatchedLastPod(await _h.AdmitAsync(JitHarness.Granted, [Image], withoutLabels: true));
+
+        var labels = withLabels["metadata"]!["labels"]!.AsObject();
+        labels[JitPullSecretMutation.PodLabel]!.GetValue<string>().Should().Be("true");
+        withoutLabels["metadata"]!["labels"]!.AsObject().Select(l => (l.Key, l.Value!.GetValue<string>()))
+            .Should().Equal((JitPullSecretMutation.PodLabel, "true"));
+        LabelSelector.Parse(JitPullSecretMutation.PodSelector).Matches(labels.ToDictionary(l => l.Key, l => l.Value!.GetValue<string>())).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task A_pod_that_already_names_its_jit_secret_still_gets_the_label()
+    {
+        var name = JitHarness.PatchedPullSecrets(await _h.AdmitAsync(JitHarness.Granted, [Image])).Single();
+
+        var result = await _h.AdmitAsync(JitHarness.Granted, [Image], existingPullSecrets: [name]);
+
+        JitHarness.PatchedPullSecrets(result).Should().BeEmpty("the Secret is referenced already");
+        _h.PatchedLastPod(result)["metadata"]!["labels"]![JitPullSecretMutation.PodLabel]!.GetValue<string>().Should().Be("true");
     }
 
     [Fact]

@@ -3,13 +3,16 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AdmissionGate.Credentials;
+using AdmissionGate.Kubernetes;
 using AdmissionGate.Mutations;
+using AdmissionGate.Reconciler;
 using AdmissionGate.Server;
 using AdmissionGate.Tests.Kubernetes.Fake;
 using AdmissionGate.Tests.TestSupport;
 using FluentAssertions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Xunit;
 
@@ -38,14 +41,21 @@ public sealed class JitServerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task With_a_cluster_the_server_becomes_ready_and_mutate_injects_a_pull_secret()
+    public async Task With_a_cluster_readiness_waits_for_namespaces_and_mutate_injects_a_pull_secret()
     {
+        _api.ForbiddenTokens[_api.Token] = true; // the namespace list fails until RBAC is "fixed"
         var options = await ClusterOptionsAsync();
         await using var app = GateServer.Build(options, s => s.AddSingleton<ILoggerProvider>(_logs));
         await app.StartAsync();
         using var http = Client(app);
 
+        await EventuallyAsync(() => Task.FromResult(_api.Requests.Any(r => r.StartsWith("GET /api/v1/namespaces?", StringComparison.Ordinal) || r == "GET /api/v1/namespaces")), "the gate tried to list namespaces");
+        (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable, "namespace labels have not synced");
+        _api.ForbiddenTokens.TryRemove(_api.Token, out _);
+        // RBAC fixed: the next informer retry (about a second away, the backoff has barely started) must succeed.
         await EventuallyAsync(async () => (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode == HttpStatusCode.OK, "ready after the first namespace list");
+        app.Lifetime.ApplicationStopping.IsCancellationRequested.Should().BeFalse("no hosted service failed and stopped the host");
+        _logs.Text.Should().NotContain("BackgroundService failed");
 
         var response = await PostMutateAsync(http, "team-x", $"{Registry}/team/app:1");
 
@@ -61,6 +71,21 @@ public sealed class JitServerTests : IAsyncLifetime
         await EventuallyAsync(async () => (await http.GetStringAsync(new Uri("/metrics", UriKind.Relative))).Contains("admission_gate_reconciler_leader 1", StringComparison.Ordinal), "the only replica leads");
         (_logs.Text + metrics).Should().NotContain(Password);
         await app.StopAsync();
+        _logs.Text.Should().NotContain("already running", "the lease is campaigned for by one runner only");
+    }
+
+    [Fact]
+    public async Task With_a_cluster_one_hosted_service_runs_the_leader_elector()
+    {
+        var options = await ClusterOptionsAsync();
+
+        await using var app = GateServer.Build(options);
+
+        // Two runners race at start (BackgroundService.ExecuteAsync runs on the thread pool since .NET 10): the
+        // loser throws, the host stops, and readiness stays 503 for good. The reconciler service runs the elector.
+        var hosted = app.Services.GetServices<IHostedService>().ToList();
+        hosted.OfType<JitReconcilerService>().Should().ContainSingle();
+        hosted.OfType<LeaderElectionService>().Should().BeEmpty();
     }
 
     [Fact]

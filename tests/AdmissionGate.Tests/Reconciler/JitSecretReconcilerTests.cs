@@ -72,6 +72,45 @@ public sealed class JitSecretReconcilerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Only_pods_labelled_by_the_mutation_are_listed_watched_and_made_owners()
+    {
+        var name = await AdmitAsync();
+        _h.CreatePod(JitHarness.Granted, "admitted-before-upgrade", Image, name, labelled: false);
+        _h.CreatePod(JitHarness.Granted, "labelled", Image, name);
+        var reconciler = await StartReconcilerAsync();
+        await Eventually.TrueAsync(() => _h.Server.Requests.Any(r => r.Contains("/pods?", StringComparison.Ordinal) && r.Contains("watch=1", StringComparison.Ordinal)), "the pod watch is open");
+
+        // Watch events arrive in order: once the later labelled pod is cached, the unlabelled one was filtered out.
+        _h.CreatePod(JitHarness.Granted, "unlabelled-later", Image, name, labelled: false);
+        _h.CreatePod(JitHarness.Granted, "labelled-later", Image, name);
+        await Eventually.TrueAsync(() => reconciler.Pods.TryGet(JitHarness.Granted, "labelled-later", out _), "the labelled pod is cached");
+
+        reconciler.Pods.List().Select(p => p.Metadata.Name).Should().BeEquivalentTo("labelled", "labelled-later");
+        var podRequests = _h.Server.Requests.Where(r => r.Contains("/pods", StringComparison.Ordinal)).ToList();
+        podRequests.Should().HaveCountGreaterThanOrEqualTo(2, "one list and one watch")
+            .And.OnlyContain(r => r.Contains("labelSelector=" + Uri.EscapeDataString(JitPullSecretMutation.PodSelector), StringComparison.Ordinal));
+        await Eventually.TrueAsync(() => Secret(name)?.Metadata.OwnerReferences?.Count == 2, "the labelled pods own the Secret");
+        Secret(name)!.Metadata.OwnerReferences!.Select(o => o.Name).Should().BeEquivalentTo("labelled", "labelled-later");
+    }
+
+    [Fact]
+    public async Task The_garbage_collector_removes_the_secret_with_its_owning_pod()
+    {
+        await StartReconcilerAsync();
+        var name = await AdmitAsync();
+        var pod = _h.CreatePod(JitHarness.Granted, "short-lived", Image, name);
+        var uid = pod["metadata"]!["uid"]!.GetValue<string>();
+        await Eventually.TrueAsync(() => Secret(name)?.Metadata.OwnerReferences?.Any(o => o.Uid == uid) == true, "the pod owns the Secret");
+
+        // Well before the minimum age: the reconciler itself would keep the Secret, so only the owner reference
+        // can remove it.
+        _h.Server.Store.Remove(FakeResource.Pods, JitHarness.Granted, "short-lived").Should().BeTrue();
+
+        await Eventually.TrueAsync(() => Secret(name) is null, "the Secret went with its owner");
+        _h.Exporter.Collect().Should().NotContain("admission_gate_jit_secrets_deleted_total{", "the reconciler deleted nothing");
+    }
+
+    [Fact]
     public async Task Nothing_is_left_after_the_hard_TTL_even_if_the_pod_never_starts()
     {
         await StartReconcilerAsync();

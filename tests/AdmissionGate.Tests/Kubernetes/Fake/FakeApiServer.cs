@@ -19,7 +19,8 @@ namespace AdmissionGate.Tests.Kubernetes.Fake;
 /// <summary>
 /// An in-process Kubernetes API server (namespaces, pods, secrets, leases) over real HTTPS on a loopback port.
 /// Authenticates by bearer token or by a client certificate issued by <see cref="Pki"/>; everything else gets a
-/// 401 Status. Semantics live in <see cref="FakeStore"/>; this type adds HTTP, watch streaming and test hooks.
+/// 401 Status. Semantics live in <see cref="FakeStore"/> (including a minimal ownerReference garbage collector);
+/// this type adds HTTP, watch streaming and test hooks.
 /// </summary>
 internal sealed class FakeApiServer : IAsyncDisposable
 {

@@ -24,6 +24,9 @@ internal sealed class FakeStore
     private long _rv = 100;
     private long _compactedThrough;
 
+    /// <summary>Delete dependents whose owners are all gone (ownerReferences), as the cluster's garbage collector does.</summary>
+    public bool GarbageCollection { get; set; } = true;
+
     /// <summary>Consulted on every lease update; returning true answers 409 Conflict without writing.</summary>
     public Func<bool>? LeaseUpdateConflict { get; set; }
 
@@ -311,6 +314,13 @@ internal sealed class FakeStore
             var gone = (JsonObject)current.DeepClone();
             Meta(gone)["resourceVersion"] = Next();
             Emit(r, "DELETED", gone, current);
+            if (GarbageCollection)
+            {
+                // As kube-controller-manager's garbage collector with background propagation (Foreground is treated
+                // the same): the owner is gone at once, its dependents a moment later and outside this request.
+                var orphan = options?["propagationPolicy"]?.GetValue<string>() == "Orphan";
+                ThreadPool.QueueUserWorkItem(_ => CollectDependentsOf(uid, orphan));
+            }
             return new FakeResult(200, new JsonObject
             {
                 ["kind"] = "Status",
@@ -441,6 +451,52 @@ internal sealed class FakeStore
     }
 
     public bool Remove(FakeResource r, string? ns, string name) => Delete(r, ns, name, null).Code == 200;
+
+    /// <summary>
+    /// Dependents of a deleted owner: deleted when none of their owners exists any more, otherwise (or when the
+    /// delete asked for Orphan propagation) they lose only the reference to it. Cascades, since each delete
+    /// collects its own dependents in turn.
+    /// </summary>
+    private void CollectDependentsOf(string ownerUid, bool orphan)
+    {
+        var dependents = new List<(FakeResource R, string? Ns, string Name, string Uid, bool OtherOwnerLives)>();
+        lock (_gate)
+        {
+            var live = _objects.Values.SelectMany(o => o.Values).Select(o => o["metadata"]?["uid"]?.GetValue<string>()).OfType<string>().ToHashSet(StringComparer.Ordinal);
+            foreach (var (r, objects) in _objects)
+            {
+                foreach (var obj in objects.Values)
+                {
+                    var owners = (obj["metadata"]?["ownerReferences"] as JsonArray)?.Select(o => o?["uid"]?.GetValue<string>()).OfType<string>().ToList() ?? [];
+                    if (owners.Contains(ownerUid))
+                    {
+                        var meta = obj["metadata"]!;
+                        dependents.Add((r, meta["namespace"]?.GetValue<string>(), meta["name"]!.GetValue<string>(), meta["uid"]!.GetValue<string>(), owners.Any(live.Contains)));
+                    }
+                }
+            }
+        }
+
+        foreach (var (r, ns, name, uid, otherOwnerLives) in dependents)
+        {
+            if (!otherOwnerLives && !orphan)
+            {
+                // The uid precondition spares an object recreated under the same name meanwhile.
+                Delete(r, ns, name, new JsonObject { ["preconditions"] = new JsonObject { ["uid"] = uid } });
+                continue;
+            }
+
+            try
+            {
+                Mutate(r, ns, name, o => o["metadata"]!["ownerReferences"] = new JsonArray(
+                    [.. o["metadata"]!["ownerReferences"]!.AsArray().Where(x => x?["uid"]?.GetValue<string>() != ownerUid).Select(x => x!.DeepClone())]));
+            }
+            catch (InvalidOperationException)
+            {
+                // Deleted meanwhile: nothing left to clean.
+            }
+        }
+    }
 
     private FakeResult Commit(FakeResource r, string? ns, string name, JsonObject current, JsonObject next)
     {
