@@ -17,8 +17,12 @@ internal static class SignatureTestPolicy
     public static string KeyAuthority(string name = "release-key")
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        return $"{{name: {name}, key: {{trustRoot: mock, pem: \"{key.ExportSubjectPublicKeyInfoPem().ReplaceLineEndings("\\n")}\"}}}}";
+        return KeyAuthority(name, key.ExportSubjectPublicKeyInfoPem());
     }
+
+    /// <summary>An authority trusting exactly <paramref name="publicKeyPem"/> (with the mock Rekor as its log).</summary>
+    public static string KeyAuthority(string name, string publicKeyPem) =>
+        $"{{name: {name}, key: {{trustRoot: mock, pem: \"{publicKeyPem.ReplaceLineEndings("\\n")}\"}}}}";
 
     public static CompiledPolicy Load(SignedRegistryFixture registry, string require = "anyOf", bool requirePinning = false, string verification = "{}", params string[] authorities) =>
         PolicyLoader.LoadFile(Write(registry, require, requirePinning, verification, authorities));
