@@ -27,9 +27,13 @@ internal static class SignatureTestPolicy
     public static CompiledPolicy Load(SignedRegistryFixture registry, string require = "anyOf", bool requirePinning = false, string verification = "{}", params string[] authorities) =>
         PolicyLoader.LoadFile(Write(registry, require, requirePinning, verification, authorities));
 
-    public static string Write(SignedRegistryFixture registry, string require = "anyOf", bool requirePinning = false, string verification = "{}", params string[] authorities)
+    public static string Write(SignedRegistryFixture registry, string require = "anyOf", bool requirePinning = false, string verification = "{}", params string[] authorities) =>
+        Write(registry.Registry.Registry, registry.Directory, "{insecure: true, timeoutSeconds: 2}", require, requirePinning, verification, authorities);
+
+    /// <param name="registryEntry">The <c>spec.registries</c> entry for <paramref name="host"/> (connection, credentials).</param>
+    /// <param name="directory">Where the policy goes; must hold the mock's trusted_root.json.</param>
+    public static string Write(string host, string directory, string registryEntry, string require = "anyOf", bool requirePinning = false, string verification = "{}", params string[] authorities)
     {
-        var host = registry.Registry.Registry;
         var text = $$"""
             apiVersion: admission-gate.io/v1alpha1
             kind: GatePolicy
@@ -39,7 +43,7 @@ internal static class SignatureTestPolicy
                 tierByName:
                   - {tier: production, names: ["*-prod"]}
               registries:
-                "{{host}}": {insecure: true, timeoutSeconds: 2}
+                "{{host}}": {{registryEntry}}
               trustRoots: {mock: trusted_root.json}
               verification: {{verification}}
               tiers:
@@ -55,7 +59,7 @@ internal static class SignatureTestPolicy
                       require: {{require}}
                       authorities: [{{string.Join(", ", authorities.Length == 0 ? [KeylessAuthority()] : authorities)}}]
             """;
-        var path = Path.Combine(registry.Directory, $"policy-{Guid.NewGuid():N}.yaml");
+        var path = Path.Combine(directory, $"policy-{Guid.NewGuid():N}.yaml");
         File.WriteAllText(path, text);
         return path;
     }

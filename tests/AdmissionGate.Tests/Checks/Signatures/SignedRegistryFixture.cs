@@ -44,9 +44,12 @@ public sealed class SignedRegistryFixture : IAsyncLifetime
     {
         await Registry.InitializeAsync();
         using var pusher = Registry.Pusher(Repository);
+        var manifestBytes = new Dictionary<string, byte[]>();
         foreach (var tag in new[] { "legacy", "bundle", "unsigned", "wrong-identity", "tampered", "fresh", "stale", "crowd", "key", "key-other", "key-tampered", "key-ed25519", "key-rsa", "key-bundle" })
         {
-            Digests[tag] = (await pusher.PushImageAsync(tag)).Manifest.Digest;
+            var image = await pusher.PushImageAsync(tag);
+            Digests[tag] = image.Manifest.Digest;
+            manifestBytes[tag] = image.ManifestBytes;
         }
 
         WriteKeys();
@@ -67,7 +70,9 @@ public sealed class SignedRegistryFixture : IAsyncLifetime
         var manifests = new Dictionary<string, string>();
         foreach (var (tag, signer) in new[] { ("bundle", Identity), ("key-bundle", KeySigner("release")) })
         {
-            manifests[tag] = await DownloadManifestAsync(tag);
+            // The manifest bytes the digest is over: that is the artifact a bundle signs.
+            manifests[tag] = Path.Combine(Directory, tag + ".manifest");
+            await File.WriteAllBytesAsync(manifests[tag], manifestBytes[tag]);
             signings.Add($"{signer}={manifests[tag]}");
         }
 
@@ -87,18 +92,6 @@ public sealed class SignedRegistryFixture : IAsyncLifetime
         {
             await PushBundleReferrerAsync(pusher, Digests[tag], await File.ReadAllBytesAsync(manifest + ".sigstore.json"));
         }
-    }
-
-    /// <summary>Downloads the image manifest of <paramref name="tag"/> (the bytes its digest is over) to sign it.</summary>
-    public async Task<string> DownloadManifestAsync(string tag)
-    {
-        var path = Path.Combine(Directory, tag + ".manifest");
-        using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(Registry.BaseAddress, $"v2/{Repository}/manifests/{Digests[tag]}"));
-        request.Headers.Accept.ParseAdd(OciMediaTypes.OciManifest);
-        using var response = await http.SendAsync(request);
-        await File.WriteAllBytesAsync(path, await response.Content.ReadAsByteArrayAsync());
-        return path;
     }
 
     private string KeySigner(string key) => "key:" + PrivateKeyPaths[key];
