@@ -5,6 +5,9 @@
 // statement: it is attested (DSSE envelope) with cosign v2's legacy options (intoto Rekor entry, certificate chain),
 // so the bundle's material also fits the legacy cosign .att layout.
 //
+// A pair `key:KEY.pem=FILE` signs FILE with that private key instead (PKCS#8 PEM; ECDSA and RSA sign SHA-256, Ed25519
+// the raw bytes, as cosign does) and logs it in the same mock Rekor: a key-signed bundle with a public-key hint.
+//
 // usage: node sign-files.js OUT_DIR IDENTITY=FILE...   (writes OUT_DIR/trusted_root.json, FILE.sigstore.json)
 'use strict';
 
@@ -14,6 +17,8 @@ const path = require('path');
 const nock = require('nock');
 const mock = require('@sigstore/mock');
 const sigstore = require('sigstore');
+const { MessageSignatureBundleBuilder, RekorWitness } = require('@sigstore/sign');
+const { bundleToJSON } = require('@sigstore/bundle');
 
 const ISSUER = 'https://token.actions.example.test';
 const keyPair = () => crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -23,6 +28,18 @@ const { mockTrustedRoot } = require('./mock-trust-root');
 function identityToken(sub) {
   const now = Math.floor(Date.now() / 1000);
   return `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ iss: ISSUER, sub, aud: 'sigstore', iat: now, exp: now + 600 })}.sig`;
+}
+
+function keySigner(keyPath) {
+  const privateKey = crypto.createPrivateKey(fs.readFileSync(keyPath));
+  const publicKey = crypto.createPublicKey(privateKey).export({ format: 'pem', type: 'spki' });
+  const hash = privateKey.asymmetricKeyType === 'ed25519' ? null : 'sha256';
+  return { sign: async (data) => ({ signature: crypto.sign(hash, data, privateKey), key: { $case: 'publicKey', publicKey, hint: '' } }) };
+}
+
+async function signWithKey(keyPath, data, rekorBaseURL) {
+  const builder = new MessageSignatureBundleBuilder({ signer: keySigner(keyPath), witnesses: [new RekorWitness({ rekorBaseURL })] });
+  return bundleToJSON(await builder.create({ data }));
 }
 
 async function main() {
@@ -51,10 +68,13 @@ async function main() {
     const eq = pair.indexOf('=');
     const identity = pair.slice(0, eq);
     const file = pair.slice(eq + 1);
+    const data = fs.readFileSync(file);
     const options = { fulcioURL: urls.fulcio, rekorURL: urls.rekor, identityToken: identityToken(identity) };
-    const bundle = file.endsWith('.intoto.json')
-      ? await sigstore.attest(fs.readFileSync(file), 'application/vnd.in-toto+json', { ...options, legacyCompatibility: true })
-      : await sigstore.sign(fs.readFileSync(file), options);
+    const bundle = identity.startsWith('key:')
+      ? await signWithKey(identity.slice(4), data, urls.rekor)
+      : file.endsWith('.intoto.json')
+        ? await sigstore.attest(data, 'application/vnd.in-toto+json', { ...options, legacyCompatibility: true })
+        : await sigstore.sign(data, options);
     fs.writeFileSync(`${file}.sigstore.json`, JSON.stringify(bundle));
   }
 }

@@ -251,7 +251,7 @@ public sealed class AuditContainer
             if (finding.Digest is not null)
             {
                 entry.Digest = finding.Digest;
-                entry.DigestSource = finding.Image?.Digest == finding.Digest ? "reference" : "registry";
+                entry.DigestSource = finding.Image?.Digest == finding.Digest ? "reference" : "resolved";
             }
 
             if (finding.Rule == RuleNames.Signature && finding.Kind != FindingKind.Advisory)

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AdmissionGate.Registry;
 
 namespace AdmissionGate.Credentials;
 
@@ -38,6 +40,13 @@ public sealed class RegistryPullCredential : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         return _secretUtf8;
     }
+
+    /// <summary>
+    /// The same account for the gate's own registry client. That client keeps the secret for the life of its
+    /// connections (Basic auth on every request), so it takes a redacting <see cref="RegistryCredential"/> rather
+    /// than this short-lived, zeroed-on-dispose form.
+    /// </summary>
+    internal RegistryCredential ToRegistryCredential() => new(Username, Encoding.UTF8.GetString(GetSecretUtf8()));
 
     public override string ToString() => $"RegistryPullCredential(registry={Registry}, username={Username}, secret=***)";
 

@@ -22,9 +22,8 @@ public sealed class DigestPinningMutation(PolicyRegistryClient registries, Signa
 
         var settings = context.Policy.Verification;
         var client = registries.For(context.Policy).WithAccessPolicy(RegistryAccessPolicy.FromPredicate(host => SignatureCheck.TierApproves(tier, host)));
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var limit = AdmissionDeadline.Limit(settings.Budget);
-        budget.CancelAfter(limit);
+        using var budget = AdmissionDeadline.Enter(settings.Budget, cancellationToken);
+        var limit = budget.Total;
         foreach (var container in context.Containers)
         {
             if (!ImageReference.TryParse(container.Image, out var image, out _) || image!.Digest is not null || tier.FindApproved(image) is null)

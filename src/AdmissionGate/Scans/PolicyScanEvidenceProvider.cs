@@ -57,7 +57,13 @@ public sealed class PolicyScanEvidenceProvider : IScanEvidenceProvider, IDisposa
 
         var key = $"{registry}/{image.Repository}@{query.Digest}|{image.Tag}|{settings.Fingerprint}";
         var budget = query.Policy.Verification.Budget;
-        var limit = AdmissionDeadline.Limit(budget);
+        // What is left of the decision's budget: the shared lookup may run on, but this caller stops waiting then.
+        TimeSpan limit;
+        using (var left = AdmissionDeadline.Enter(budget, cancellationToken))
+        {
+            limit = left.Left;
+        }
+
         var lookup = _cache.GetOrRunAsync(key, () => LookupAsync(query, registry, source, budget), e => e.Unavailable is null ? settings.CacheTtl : TimeSpan.Zero);
         try
         {

@@ -53,7 +53,7 @@ public sealed partial class AdmissionHandler(
             }
 
             using (envelope)
-            using (Checks.Signatures.AdmissionDeadline.FromQuery(context.Request.Query["timeout"]))
+            using (Checks.Signatures.AdmissionDeadline.Begin(time, context.Request.Query["timeout"]))
             {
                 var request = envelope!.Request;
                 if (namespaceLabels.TryGetLabels(request.Namespace, out var labels))

@@ -13,7 +13,8 @@ namespace AdmissionGate.Server;
 
 /// <summary>
 /// What the server adds when it has a cluster and/or a credential store: namespace labels from the API (readiness
-/// waits for the first sync), the credential store with its expiry gauge, and with both, just-in-time pull Secrets
+/// waits for the first sync), the credential store with its expiry gauge (and as the registry credential source of
+/// the gate's own lookups), and with both, just-in-time pull Secrets
 /// plus their leader-elected reconciler. Without either, nothing is registered and the gate works offline.
 /// </summary>
 public static class ClusterServiceCollectionExtensions
@@ -48,6 +49,7 @@ public static class ClusterServiceCollectionExtensions
             KubernetesCredentialStoreBackends.ServerFactory(sp.GetService<IKubernetesApi>()).Create(location),
             sp.GetRequiredService<Kek>(),
             sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<Registry.IRegistryCredentialProvider>(sp => new StoredRegistryCredentialProvider(sp.GetRequiredService<CredentialStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new CredentialExpiryMetrics(sp.GetService<IMeterFactory>()));
         services.AddHostedService<CredentialExpiryRefresher>();
         if (cluster is null)

@@ -1,51 +1,78 @@
-using System.Diagnostics;
 using AdmissionGate.Policy;
 
 namespace AdmissionGate.Checks.Signatures;
 
 /// <summary>
-/// The API server's own timeout for the admission request being handled (<c>?timeout=10s</c> on the webhook URL),
-/// so registry work ends with an answer ("verification timed out") before the API server gives up on us. It
-/// flows with the request's async context; without one, the policy's budget alone applies.
+/// One time budget per admission decision, shared by every container's registry work: it runs from the start of
+/// the request for the policy's <c>verification.budget</c>, capped by the API server's own timeout for the request
+/// (<c>?timeout=10s</c> on the webhook URL) less a margin to write the answer. So a Pod with many slow images still
+/// answers "verification timed out" before the API server gives up on us. The scope flows with the request's async
+/// context; outside one (the <c>check</c> command), each image gets the policy budget.
 /// </summary>
 public static class AdmissionDeadline
 {
-    private static readonly AsyncLocal<long?> Deadline = new();
+    private static readonly AsyncLocal<RequestClock?> Current = new();
 
-    /// <summary>Sets the deadline for the current request from the query value; dispose to clear it.</summary>
-    public static Scope FromQuery(string? timeout)
+    /// <summary>Starts the decision's clock now; <paramref name="timeout"/> is the request's <c>timeout</c> query value. Dispose to end it.</summary>
+    public static Scope Begin(TimeProvider time, string? timeout)
     {
-        if (timeout is null || !PolicyCompiler.TryParseDuration(timeout, out var value) || value <= TimeSpan.Zero)
+        ArgumentNullException.ThrowIfNull(time);
+        TimeSpan? apiServerLimit = null;
+        if (timeout is not null && PolicyCompiler.TryParseDuration(timeout, out var value) && value > TimeSpan.Zero)
         {
-            return default;
+            // Leave time to write the answer: a fifth of the timeout, at most a second.
+            apiServerLimit = value - TimeSpan.FromTicks(Math.Min(value.Ticks / 5, TimeSpan.TicksPerSecond));
         }
 
-        // Leave time to write the answer: a fifth of the timeout, at most a second.
-        var margin = TimeSpan.FromTicks(Math.Min(value.Ticks / 5, TimeSpan.TicksPerSecond));
-        Deadline.Value = Stopwatch.GetTimestamp() + (long)((value - margin).TotalSeconds * Stopwatch.Frequency);
-        return new Scope(true);
+        var previous = Current.Value;
+        Current.Value = new RequestClock(time, time.GetUtcNow(), apiServerLimit);
+        return new Scope(previous);
     }
 
-    /// <summary>The time left for registry work: the policy budget, capped by the request's deadline.</summary>
-    public static TimeSpan Limit(TimeSpan budget)
+    /// <summary>
+    /// What is left of the decision's budget for registry work, as a token linked to <paramref name="cancellationToken"/>
+    /// that fires when it runs out (timers from the request's <see cref="TimeProvider"/>).
+    /// </summary>
+    public static Budget Enter(TimeSpan policyBudget, CancellationToken cancellationToken)
     {
-        if (Deadline.Value is not { } deadline)
+        var clock = Current.Value;
+        var total = clock?.ApiServerLimit is { } limit && limit < policyBudget ? limit : policyBudget;
+        var left = clock is null ? total : total - (clock.Time.GetUtcNow() - clock.Started);
+        return new Budget(total, left < TimeSpan.Zero ? TimeSpan.Zero : left, clock?.Time ?? TimeProvider.System, cancellationToken);
+    }
+
+    public readonly struct Scope(RequestClock? previous) : IDisposable
+    {
+        public void Dispose() => Current.Value = previous;
+    }
+
+    /// <summary>The start of one request and the API server's limit for it.</summary>
+    public sealed record RequestClock(TimeProvider Time, DateTimeOffset Started, TimeSpan? ApiServerLimit);
+
+    /// <summary>The decision's remaining time as a cancellation token; <see cref="Total"/> is the whole budget (for messages).</summary>
+    public sealed class Budget : IDisposable
+    {
+        private readonly CancellationTokenSource _timer;
+        private readonly CancellationTokenSource _linked;
+
+        internal Budget(TimeSpan total, TimeSpan left, TimeProvider time, CancellationToken cancellationToken)
         {
-            return budget;
+            Total = total;
+            Left = left;
+            _timer = new CancellationTokenSource(left, time);
+            _linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _timer.Token);
         }
 
-        var left = TimeSpan.FromSeconds((double)(deadline - Stopwatch.GetTimestamp()) / Stopwatch.Frequency);
-        return left < TimeSpan.Zero ? TimeSpan.Zero : left < budget ? left : budget;
-    }
+        public TimeSpan Total { get; }
 
-    public readonly struct Scope(bool active) : IDisposable
-    {
+        public TimeSpan Left { get; }
+
+        public CancellationToken Token => _linked.Token;
+
         public void Dispose()
         {
-            if (active)
-            {
-                Deadline.Value = null;
-            }
+            _linked.Dispose();
+            _timer.Dispose();
         }
     }
 }

@@ -8,7 +8,11 @@ namespace AdmissionGate.Checks.Signatures;
 /// One <see cref="RegistryClient"/> configured from the policy's <c>spec.registries</c>, rebuilt when a reloaded
 /// policy changes them. Callers narrow it per tier with <see cref="RegistryClient.WithAccessPolicy"/>.
 /// </summary>
-public sealed class PolicyRegistryClient(TimeProvider time, RegistryOptions? defaults = null) : IDisposable
+/// <remarks>
+/// Credentials per registry: the policy's <c>credentials.dockerConfig</c> when it names one (an explicit override,
+/// used alone), else <paramref name="credentials"/> (the server's credential store), else anonymous.
+/// </remarks>
+public sealed class PolicyRegistryClient(TimeProvider time, RegistryOptions? defaults = null, IRegistryCredentialProvider? credentials = null) : IDisposable
 {
     private readonly Lock _lock = new();
     private IReadOnlyDictionary<string, RegistrySettings>? _settings;
@@ -32,20 +36,20 @@ public sealed class PolicyRegistryClient(TimeProvider time, RegistryOptions? def
                 options.Registries[registry] = settings.Options;
             }
 
-            _client = new RegistryClient(RegistryAccessPolicy.AllowAll, options, new PolicyCredentials(policy.Registries), time);
+            _client = new RegistryClient(RegistryAccessPolicy.AllowAll, options, new PolicyCredentials(policy.Registries, credentials ?? AnonymousCredentialProvider.Instance), time);
             return _client;
         }
     }
 
     public void Dispose() => _client?.Dispose();
 
-    private sealed class PolicyCredentials(IReadOnlyDictionary<string, RegistrySettings> settings) : IRegistryCredentialProvider
+    private sealed class PolicyCredentials(IReadOnlyDictionary<string, RegistrySettings> settings, IRegistryCredentialProvider fallback) : IRegistryCredentialProvider
     {
         private readonly ConcurrentDictionary<string, DockerConfigCredentialProvider> _providers = new(StringComparer.Ordinal);
 
         public ValueTask<RegistryCredential?> GetAsync(string registry, CancellationToken cancellationToken) =>
             settings.TryGetValue(registry, out var entry) && entry.DockerConfigPath is { } path
                 ? _providers.GetOrAdd(path, p => new DockerConfigCredentialProvider(p)).GetAsync(registry, cancellationToken)
-                : ValueTask.FromResult<RegistryCredential?>(null);
+                : fallback.GetAsync(registry, cancellationToken);
     }
 }

@@ -22,9 +22,8 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
 
         var settings = context.Policy.Verification;
         var client = registries.For(context.Policy).WithAccessPolicy(RegistryAccessPolicy.FromPredicate(host => TierApproves(tier, host)));
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var limit = AdmissionDeadline.Limit(settings.Budget);
-        budget.CancelAfter(limit);
+        using var budget = AdmissionDeadline.Enter(settings.Budget, cancellationToken);
+        var limit = budget.Total;
 
         string digest;
         try
@@ -76,7 +75,7 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
     }
 
     private static string TimedOut(string image, TimeSpan limit) =>
-        $"{image}: verification timed out after {limit.TotalSeconds:0.#} s; the registry is too slow to check signatures";
+        $"{image}: verification timed out after {limit.TotalSeconds:0.#} s (the decision's budget for all its images); the registry is too slow to check signatures";
 
     private static void AddAll(List<SignatureRule> rules, ImageCheckContext context, ICollection<Finding> findings, string message)
     {

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using AdmissionGate.Metrics;
+using AdmissionGate.Registry;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AdmissionGate.Checks.Signatures;
@@ -11,7 +12,9 @@ public static class SignatureServiceCollectionExtensions
     {
         // From the host's meter factory, so the meter is disposed with the host and never outlives it in the exporter.
         services.AddSingleton(sp => new SignatureMetrics(sp.GetRequiredService<IMeterFactory>().Create(GateMetrics.MeterName)));
-        services.AddSingleton(sp => new PolicyRegistryClient(sp.GetRequiredService<TimeProvider>()));
+        // Registry credentials come from whatever IRegistryCredentialProvider the host registered (the credential
+        // store under `serve --credential-store`); the policy's dockerConfig still overrides per registry.
+        services.AddSingleton(sp => new PolicyRegistryClient(sp.GetRequiredService<TimeProvider>(), credentials: sp.GetService<IRegistryCredentialProvider>()));
         services.AddSingleton(sp => new SignatureVerifier(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<SignatureMetrics>()));
         return services;
     }

@@ -74,7 +74,7 @@ public sealed class OutageAndBudgetTests(SignedRegistryFixture registry) : IClas
             CheckPipeline.Create(verifier, new PolicyRegistryClient(TimeProvider.System, new RegistryOptions { MaxRetries = 0 })), TimeProvider.System);
 
         Decision decision;
-        using (AdmissionDeadline.FromQuery(apiServerTimeout))
+        using (AdmissionDeadline.Begin(TimeProvider.System, apiServerTimeout))
         {
             decision = await engine.EvaluateAsync(Pod("payments-prod", Containers($"{silent.Authority}/app@sha256:{new string('a', 64)}")), default);
         }

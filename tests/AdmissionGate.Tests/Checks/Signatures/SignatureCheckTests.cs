@@ -36,7 +36,7 @@ public sealed class SignatureCheckTests(SignedRegistryFixture registry) : IClass
         var container = AdmissionGate.Audit.DecisionAuditEvent.Create(request, decision, "validate", DateTimeOffset.UtcNow).Containers.Should().ContainSingle().Subject;
 
         container.Digest.Should().Be(registry.Digests["legacy"]);
-        container.DigestSource.Should().Be("registry");
+        container.DigestSource.Should().Be("resolved", "the audit schema names a tag resolved at the registry \"resolved\"");
         container.Signature!.Result.Should().Be("verified");
         container.Signature.Authority.Should().Be("release");
         container.Decision.Should().Be("allow");

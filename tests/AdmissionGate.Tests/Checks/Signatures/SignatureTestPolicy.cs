@@ -17,15 +17,23 @@ internal static class SignatureTestPolicy
     public static string KeyAuthority(string name = "release-key")
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        return $"{{name: {name}, key: {{trustRoot: mock, pem: \"{key.ExportSubjectPublicKeyInfoPem().ReplaceLineEndings("\\n")}\"}}}}";
+        return KeyAuthority(name, key.ExportSubjectPublicKeyInfoPem());
     }
+
+    /// <summary>An authority trusting exactly <paramref name="publicKeyPem"/> (with the mock Rekor as its log).</summary>
+    public static string KeyAuthority(string name, string publicKeyPem) =>
+        $"{{name: {name}, key: {{trustRoot: mock, pem: \"{publicKeyPem.ReplaceLineEndings("\\n")}\"}}}}";
 
     public static CompiledPolicy Load(SignedRegistryFixture registry, string require = "anyOf", bool requirePinning = false, string verification = "{}", params string[] authorities) =>
         PolicyLoader.LoadFile(Write(registry, require, requirePinning, verification, authorities));
 
-    public static string Write(SignedRegistryFixture registry, string require = "anyOf", bool requirePinning = false, string verification = "{}", params string[] authorities)
+    public static string Write(SignedRegistryFixture registry, string require = "anyOf", bool requirePinning = false, string verification = "{}", params string[] authorities) =>
+        Write(registry.Registry.Registry, registry.Directory, "{insecure: true, timeoutSeconds: 2}", require, requirePinning, verification, authorities);
+
+    /// <param name="registryEntry">The <c>spec.registries</c> entry for <paramref name="host"/> (connection, credentials).</param>
+    /// <param name="directory">Where the policy goes; must hold the mock's trusted_root.json.</param>
+    public static string Write(string host, string directory, string registryEntry, string require = "anyOf", bool requirePinning = false, string verification = "{}", params string[] authorities)
     {
-        var host = registry.Registry.Registry;
         var text = $$"""
             apiVersion: admission-gate.io/v1alpha1
             kind: GatePolicy
@@ -35,7 +43,7 @@ internal static class SignatureTestPolicy
                 tierByName:
                   - {tier: production, names: ["*-prod"]}
               registries:
-                "{{host}}": {insecure: true, timeoutSeconds: 2}
+                "{{host}}": {{registryEntry}}
               trustRoots: {mock: trusted_root.json}
               verification: {{verification}}
               tiers:
@@ -51,7 +59,7 @@ internal static class SignatureTestPolicy
                       require: {{require}}
                       authorities: [{{string.Join(", ", authorities.Length == 0 ? [KeylessAuthority()] : authorities)}}]
             """;
-        var path = Path.Combine(registry.Directory, $"policy-{Guid.NewGuid():N}.yaml");
+        var path = Path.Combine(directory, $"policy-{Guid.NewGuid():N}.yaml");
         File.WriteAllText(path, text);
         return path;
     }

@@ -1,17 +1,20 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using AdmissionGate.Registry;
 using AdmissionGate.Tests.Registry.Infrastructure;
+using Org.BouncyCastle.Crypto.Parameters;
 using Xunit;
 
 namespace AdmissionGate.Tests.Checks.Signatures;
 
 /// <summary>
-/// A real docker-registry holding images signed for real: keyless Sigstore bundles from sigstore-js against
-/// @sigstore/mock (tests/js/sign-files.js), stored as legacy cosign <c>.sig</c> manifests (written here to the
-/// cosign spec) and as Sigstore bundle referrers (referrers tag schema, since distribution 2.8 has no API).
+/// A real docker-registry holding images signed for real: keyless and key-signed Sigstore bundles from sigstore-js
+/// against @sigstore/mock (tests/js/sign-files.js; key signatures are logged in the same mock Rekor, as cosign
+/// does by default), stored as legacy cosign <c>.sig</c> manifests (written here to the cosign spec) and as
+/// Sigstore bundle referrers (referrers tag schema, since distribution 2.8 has no API).
 /// </summary>
 public sealed class SignedRegistryFixture : IAsyncLifetime
 {
@@ -28,6 +31,11 @@ public sealed class SignedRegistryFixture : IAsyncLifetime
 
     public Dictionary<string, string> Digests { get; } = [];
 
+    /// <summary>Public keys (PEM) of the signing keys: <c>release</c>, <c>other</c> (ECDSA P-256), <c>ed25519</c>, <c>rsa</c>.</summary>
+    public Dictionary<string, string> PublicKeys { get; } = [];
+
+    private Dictionary<string, string> PrivateKeyPaths { get; } = [];
+
     public string Image(string tag) => $"{Registry.Registry}/{Repository}:{tag}";
 
     public string Pinned(string tag) => $"{Registry.Registry}/{Repository}@{Digests[tag]}";
@@ -36,41 +44,84 @@ public sealed class SignedRegistryFixture : IAsyncLifetime
     {
         await Registry.InitializeAsync();
         using var pusher = Registry.Pusher(Repository);
-        foreach (var tag in new[] { "legacy", "bundle", "unsigned", "wrong-identity", "tampered", "fresh", "stale", "crowd" })
+        var manifestBytes = new Dictionary<string, byte[]>();
+        foreach (var tag in new[] { "legacy", "bundle", "unsigned", "wrong-identity", "tampered", "fresh", "stale", "crowd", "key", "key-other", "key-tampered", "key-ed25519", "key-rsa", "key-bundle" })
         {
-            Digests[tag] = (await pusher.PushImageAsync(tag)).Manifest.Digest;
+            var image = await pusher.PushImageAsync(tag);
+            Digests[tag] = image.Manifest.Digest;
+            manifestBytes[tag] = image.ManifestBytes;
         }
 
+        WriteKeys();
         var payloads = new Dictionary<string, string>();
         var signings = new List<string>();
-        foreach (var (tag, identity) in new[] { ("legacy", Identity), ("wrong-identity", OtherIdentity), ("fresh", Identity), ("stale", Identity), ("crowd", Identity) })
+        foreach (var (tag, signer) in new[]
+        {
+            ("legacy", Identity), ("wrong-identity", OtherIdentity), ("fresh", Identity), ("stale", Identity), ("crowd", Identity),
+            ("key", KeySigner("release")), ("key-other", KeySigner("other")), ("key-ed25519", KeySigner("ed25519")), ("key-rsa", KeySigner("rsa")),
+        })
         {
             var path = Path.Combine(Directory, tag + ".payload");
             await File.WriteAllTextAsync(path, SimpleSigningPayload(Digests[tag]));
             payloads[tag] = path;
-            signings.Add($"{identity}={path}");
+            signings.Add($"{signer}={path}");
         }
 
-        var manifestPath = Path.Combine(Directory, "bundle.manifest");
-        using (var http = new HttpClient())
+        var manifests = new Dictionary<string, string>();
+        foreach (var (tag, signer) in new[] { ("bundle", Identity), ("key-bundle", KeySigner("release")) })
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(Registry.BaseAddress, $"v2/{Repository}/manifests/{Digests["bundle"]}"));
-            request.Headers.Accept.ParseAdd(OciMediaTypes.OciManifest);
-            using var response = await http.SendAsync(request);
-            await File.WriteAllBytesAsync(manifestPath, await response.Content.ReadAsByteArrayAsync());
+            // The manifest bytes the digest is over: that is the artifact a bundle signs.
+            manifests[tag] = Path.Combine(Directory, tag + ".manifest");
+            await File.WriteAllBytesAsync(manifests[tag], manifestBytes[tag]);
+            signings.Add($"{signer}={manifests[tag]}");
         }
 
-        signings.Add($"{Identity}={manifestPath}");
         await RunNodeAsync(["sign-files.js", Directory, .. signings]);
 
-        foreach (var tag in new[] { "legacy", "wrong-identity", "fresh", "stale", "crowd" })
+        foreach (var tag in new[] { "legacy", "wrong-identity", "fresh", "stale", "crowd", "key", "key-other", "key-ed25519", "key-rsa" })
         {
             await PushLegacySignatureAsync(pusher, Digests[tag], payloads[tag]);
         }
 
         // Tampered: a genuine signature of another image, replayed onto this one's .sig tag.
         await PushLegacySignatureAsync(pusher, Digests["tampered"], payloads["legacy"]);
-        await PushBundleReferrersAsync(pusher, Digests["bundle"], await File.ReadAllBytesAsync(manifestPath + ".sigstore.json"));
+
+        // Key-tampered: the key's genuine signature of "key", with the payload edited to name this image instead.
+        await PushLegacySignatureAsync(pusher, Digests["key-tampered"], payloads["key"], Encoding.UTF8.GetBytes(SimpleSigningPayload(Digests["key-tampered"])));
+        foreach (var (tag, manifest) in manifests)
+        {
+            await PushBundleReferrersAsync(pusher, Digests[tag], await File.ReadAllBytesAsync(manifest + ".sigstore.json"));
+        }
+    }
+
+    private string KeySigner(string key) => "key:" + PrivateKeyPaths[key];
+
+    private void WriteKeys()
+    {
+        void Save(string name, byte[] pkcs8, byte[] spki)
+        {
+            var path = Path.Combine(Directory, name + ".key");
+            File.WriteAllText(path, PemEncoding.WriteString("PRIVATE KEY", pkcs8));
+            PrivateKeyPaths[name] = path;
+            PublicKeys[name] = PemEncoding.WriteString("PUBLIC KEY", spki);
+        }
+
+        foreach (var name in new[] { "release", "other" })
+        {
+            using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            Save(name, ec.ExportPkcs8PrivateKey(), ec.ExportSubjectPublicKeyInfo());
+        }
+
+        using (var rsa = RSA.Create(2048))
+        {
+            Save("rsa", rsa.ExportPkcs8PrivateKey(), rsa.ExportSubjectPublicKeyInfo());
+        }
+
+        // .NET has no Ed25519: BouncyCastle (the product's Ed25519 verifier) derives the public key, and the RFC 8410
+        // structures around the 32-byte keys are fixed prefixes.
+        var seed = RandomNumberGenerator.GetBytes(32);
+        var publicKey = new Ed25519PrivateKeyParameters(seed, 0).GeneratePublicKey().GetEncoded();
+        Save("ed25519", [.. Convert.FromHexString("302e020100300506032b657004220420"), .. seed], [.. Convert.FromHexString("302a300506032b6570032100"), .. publicKey]);
     }
 
     public async Task DisposeAsync()
@@ -90,13 +141,17 @@ public sealed class SignedRegistryFixture : IAsyncLifetime
         ["optional"] = null,
     }.ToJsonString();
 
-    /// <summary>The cosign layout: an image manifest under sha256-HEX.sig, one simple-signing layer per signature.</summary>
-    private static async Task PushLegacySignatureAsync(RegistryPusher pusher, string imageDigest, string payloadPath)
+    /// <summary>
+    /// The cosign layout: an image manifest under sha256-HEX.sig, one simple-signing layer per signature, carrying the
+    /// signature, the Rekor bundle and (keyless only) the certificate. <paramref name="payload"/> replaces the signed
+    /// payload's bytes, to store a tampered one.
+    /// </summary>
+    private static async Task PushLegacySignatureAsync(RegistryPusher pusher, string imageDigest, string payloadPath, byte[]? payload = null)
     {
         var bundle = JsonNode.Parse(await File.ReadAllTextAsync(payloadPath + ".sigstore.json"))!;
         var annotations = CosignAnnotations(bundle, bundle["messageSignature"]!["signature"]!.GetValue<string>());
         var config = await pusher.PushBlobAsync("{}"u8.ToArray(), "application/vnd.oci.image.config.v1+json");
-        var layer = await pusher.PushBlobAsync(await File.ReadAllBytesAsync(payloadPath), "application/vnd.dev.cosign.simplesigning.v1+json");
+        var layer = await pusher.PushBlobAsync(payload ?? await File.ReadAllBytesAsync(payloadPath), "application/vnd.dev.cosign.simplesigning.v1+json");
         var manifest = ManifestJson.Image(OciMediaTypes.OciManifest, config, []);
         manifest["layers"] = new JsonArray(ManifestJson.Descriptor(layer, annotations: annotations));
         await pusher.PushManifestAsync(manifest, imageDigest.Replace(':', '-') + ".sig", OciMediaTypes.OciManifest);
@@ -106,7 +161,7 @@ public sealed class SignedRegistryFixture : IAsyncLifetime
     internal static Dictionary<string, string> CosignAnnotations(JsonNode bundle, string signature)
     {
         var material = bundle["verificationMaterial"]!;
-        var certB64 = (material["certificate"]?["rawBytes"] ?? material["x509CertificateChain"]!["certificates"]![0]!["rawBytes"])!.GetValue<string>();
+        var certB64 = (material["certificate"]?["rawBytes"] ?? material["x509CertificateChain"]?["certificates"]![0]!["rawBytes"])?.GetValue<string>();
         var entry = material["tlogEntries"]![0]!;
         var rekorBundle = new JsonObject
         {
@@ -119,12 +174,17 @@ public sealed class SignedRegistryFixture : IAsyncLifetime
                 ["logID"] = Convert.ToHexStringLower(Convert.FromBase64String(entry["logId"]!["keyId"]!.GetValue<string>())),
             },
         };
-        return new Dictionary<string, string>
+        var annotations = new Dictionary<string, string>
         {
             ["dev.cosignproject.cosign/signature"] = signature,
-            ["dev.sigstore.cosign/certificate"] = "-----BEGIN CERTIFICATE-----\n" + certB64 + "\n-----END CERTIFICATE-----\n",
             ["dev.sigstore.cosign/bundle"] = rekorBundle.ToJsonString(),
         };
+        if (certB64 is not null)
+        {
+            annotations["dev.sigstore.cosign/certificate"] = "-----BEGIN CERTIFICATE-----\n" + certB64 + "\n-----END CERTIFICATE-----\n";
+        }
+
+        return annotations;
     }
 
     /// <summary>Attaches bundles as referrers of the image (referrers tag schema: one index listing them all).</summary>
@@ -148,17 +208,24 @@ public sealed class SignedRegistryFixture : IAsyncLifetime
         await pusher.PushManifestAsync(index, OciDigest.ReferrersTag(imageDigest), OciMediaTypes.OciIndex);
     }
 
-    internal static async Task RunNodeAsync(string[] arguments)
+    /// <summary>Runs a tests/js script; <paramref name="environment"/> carries what must not appear in process listings.</summary>
+    internal static async Task RunNodeAsync(string[] arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var jsDir = FindJsDirectory();
-        var start = new ProcessStartInfo("node", arguments) { WorkingDirectory = jsDir, RedirectStandardError = true, RedirectStandardOutput = true };
+        var start = new ProcessStartInfo("node", arguments) { WorkingDirectory = FindJsDirectory(), RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         using var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start node");
+        var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await process.WaitForExitAsync(timeout.Token);
+        await stdout;
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"sign-files.js failed: {await stderr}");
+            throw new InvalidOperationException($"{arguments[0]} failed: {await stderr}");
         }
     }
 
