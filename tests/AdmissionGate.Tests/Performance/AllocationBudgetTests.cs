@@ -1,6 +1,7 @@
 using AdmissionGate.Benchmarks.HotPaths;
 using FluentAssertions;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace AdmissionGate.Tests.Performance;
 
@@ -15,8 +16,13 @@ public sealed class AllocationBudgetTests : IClassFixture<AllocationBudgetTests.
     private const int Iterations = 500;
 
     private readonly PathsFixture _fixture;
+    private readonly ITestOutputHelper _output;
 
-    public AllocationBudgetTests(PathsFixture fixture) => _fixture = fixture;
+    public AllocationBudgetTests(PathsFixture fixture, ITestOutputHelper output)
+    {
+        _fixture = fixture;
+        _output = output;
+    }
 
     public static TheoryData<string> HotPathNames()
     {
@@ -39,6 +45,7 @@ public sealed class AllocationBudgetTests : IClassFixture<AllocationBudgetTests.
 
         var measured = AllocationMeter.BytesPerOperation(() => run(paths), Warmup, Iterations);
 
+        _output.WriteLine($"{name}: {measured:0.#} bytes/op (budget {budget.BytesPerOperation})");
         budget.Check(measured).Should().BeNull();
     }
 
