@@ -32,6 +32,9 @@ public class HotPathBenchmarks
     public Decision EvaluateDenied() => _paths.EvaluateDenied();
 
     [Benchmark]
+    public Decision EvaluateSignedWarmCache() => _paths.EvaluateSignedWarmCache();
+
+    [Benchmark]
     public int WriteAllowedResponse() => _paths.WriteAllowedResponse();
 
     [Benchmark]

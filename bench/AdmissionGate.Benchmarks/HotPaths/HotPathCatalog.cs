@@ -14,6 +14,7 @@ public static class HotPathCatalog
         (nameof(HotPaths.ParseCanonicalImageReference), p => p.ParseCanonicalImageReference()),
         (nameof(HotPaths.EvaluateAllowed), p => p.EvaluateAllowed()),
         (nameof(HotPaths.EvaluateDenied), p => p.EvaluateDenied()),
+        (nameof(HotPaths.EvaluateSignedWarmCache), p => p.EvaluateSignedWarmCache()),
         (nameof(HotPaths.WriteAllowedResponse), p => p.WriteAllowedResponse()),
         (nameof(HotPaths.GeneratePinningPatch), p => p.GeneratePinningPatch()),
         (nameof(HotPaths.SerializeDecisionAuditEvent), p => p.SerializeDecisionAuditEvent()),
