@@ -5,7 +5,7 @@ CONFIG ?= Debug
 GATE_PROJECT := src/AdmissionGate/AdmissionGate.csproj
 RESULTS := artifacts/test-results
 
-.PHONY: run test build deps format format-check clean conformance
+.PHONY: run test build deps format format-check clean conformance microbench
 
 ## Run the gate locally over HTTPS on 127.0.0.1:8443 with the embedded default policy.
 run:
@@ -24,6 +24,12 @@ test: deps
 ## Tests against data in ../shared (Sigstore conformance vectors, captured AdmissionReviews); not part of `make test`.
 conformance:
 	@scripts/conformance.sh
+
+## Hot-path micro-benchmarks (BenchmarkDotNet, Release; see bench/README.md). MICROBENCH_ARGS="--filter '*Parse*' --job short"
+## narrows a run. In-process: building BenchmarkDotNet's per-benchmark project times out on a busy 2-core machine.
+MICROBENCH_ARGS ?= --filter '*'
+microbench:
+	$(DOTNET) run -c Release --project bench/AdmissionGate.Benchmarks -- --inProcess --artifacts artifacts/microbench $(MICROBENCH_ARGS)
 
 deps:
 	@scripts/install-test-deps.sh

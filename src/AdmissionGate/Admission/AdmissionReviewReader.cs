@@ -25,6 +25,10 @@ public static class AdmissionReviewReader
     public const string V1 = "admission.k8s.io/v1";
     public const string V1Beta1 = "admission.k8s.io/v1beta1";
 
+    private static readonly string[] Operations = ["CREATE", "UPDATE", "DELETE", "CONNECT"];
+    private static readonly string[] Groups = [string.Empty, "apps", "batch"];
+    private static readonly string[] KindNames = WorkloadReader.Kinds.Select(k => k.Kind).ToArray();
+
     // Kubernetes objects are nowhere near this deep (managedFields reaches ~20); hostile nesting stops here.
     private static readonly JsonDocumentOptions Options = new() { MaxDepth = 128, CommentHandling = JsonCommentHandling.Disallow };
 
@@ -62,7 +66,9 @@ public static class AdmissionReviewReader
                 return false;
             }
 
-            var apiVersion = OptionalString(root, "apiVersion");
+            // Fields with a handful of expected values are compared in place (no string per request); anything else
+            // is still read with GetString, at the same point, so errors are exactly what they were.
+            var apiVersion = OptionalString(root, "apiVersion", [V1, V1Beta1]);
             if (!root.TryGetProperty("request", out var request) || request.ValueKind != JsonValueKind.Object)
             {
                 error = new AdmissionReviewError("the body is not an AdmissionReview: \"request\" is missing", null, V1);
@@ -83,13 +89,13 @@ public static class AdmissionReviewReader
                 return false;
             }
 
-            if (OptionalString(root, "kind") is { } kind && kind != "AdmissionReview")
+            if (OptionalString(root, "kind", ["AdmissionReview"]) is { } kind && kind != "AdmissionReview")
             {
                 error = new AdmissionReviewError($"expected kind AdmissionReview, got \"{kind}\"", uid, answerVersion);
                 return false;
             }
 
-            var operation = OptionalString(request, "operation") switch
+            var operation = OptionalString(request, "operation", Operations) switch
             {
                 "CREATE" => AdmissionOperation.Create,
                 "UPDATE" => AdmissionOperation.Update,
@@ -108,8 +114,8 @@ public static class AdmissionReviewReader
             var kindName = string.Empty;
             if (request.TryGetProperty("kind", out var gvk) && gvk.ValueKind == JsonValueKind.Object)
             {
-                group = OptionalString(gvk, "group") ?? string.Empty;
-                kindName = OptionalString(gvk, "kind") ?? string.Empty;
+                group = OptionalString(gvk, "group", Groups) ?? string.Empty;
+                kindName = OptionalString(gvk, "kind", KindNames) ?? string.Empty;
             }
 
             if (kindName.Length == 0)
@@ -164,6 +170,25 @@ public static class AdmissionReviewReader
     private static string? OptionalString(JsonElement parent, string name) =>
         parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
+    /// <summary>Like <see cref="OptionalString(JsonElement, string)"/>, but returns the instance from <paramref name="known"/> when the value is one of them.</summary>
+    private static string? OptionalString(JsonElement parent, string name, ReadOnlySpan<string> known)
+    {
+        if (!parent.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        foreach (var candidate in known)
+        {
+            if (value.ValueEquals(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return value.GetString();
+    }
+
     private static string? MetadataString(JsonElement obj, string name) =>
         obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty("metadata", out var metadata) && metadata.ValueKind == JsonValueKind.Object
             ? OptionalString(metadata, name)
@@ -179,7 +204,23 @@ public static class AdmissionReviewReader
             return [];
         }
 
-        return groups.EnumerateArray().Where(g => g.ValueKind == JsonValueKind.String).Select(g => g.GetString()!).ToArray();
+        var count = 0;
+        foreach (var group in groups.EnumerateArray())
+        {
+            count += group.ValueKind == JsonValueKind.String ? 1 : 0;
+        }
+
+        var result = new string[count];
+        var i = 0;
+        foreach (var group in groups.EnumerateArray())
+        {
+            if (group.ValueKind == JsonValueKind.String)
+            {
+                result[i++] = group.GetString()!;
+            }
+        }
+
+        return result;
     }
 
     private static string Describe(JsonException ex)

@@ -21,9 +21,22 @@ internal static class DecisionText
 
     public static string? Message(GateRequest request, NamespaceContext ns, CompiledPolicy policy, IReadOnlyList<Finding> denials, IReadOnlyList<Finding> findings)
     {
-        var waived = findings.Where(f => f.Effect == Effect.Waived).ToList();
-        var suppressed = findings.Where(f => f.Vulnerabilities?.ExceptionsUsed.Count > 0).ToList();
-        if (denials.Count == 0 && waived.Count == 0 && suppressed.Count == 0)
+        List<Finding>? waived = null;
+        List<Finding>? suppressed = null;
+        for (var i = 0; i < findings.Count; i++)
+        {
+            if (findings[i].Effect == Effect.Waived)
+            {
+                (waived ??= []).Add(findings[i]);
+            }
+
+            if (findings[i].Vulnerabilities?.ExceptionsUsed.Count > 0)
+            {
+                (suppressed ??= []).Add(findings[i]);
+            }
+        }
+
+        if (denials.Count == 0 && waived is null && suppressed is null)
         {
             return null;
         }
@@ -43,13 +56,13 @@ internal static class DecisionText
             }
         }
 
-        foreach (var finding in waived)
+        foreach (var finding in waived ?? Enumerable.Empty<Finding>())
         {
             text.Append("\n- ").Append(finding.Container.Describe()).Append(": ").Append(Cap(finding.Message, MaxFindingLength))
                 .Append(" [rule ").Append(finding.Rule).Append("] waived by ").Append(finding.WaivedBy!.Describe());
         }
 
-        foreach (var finding in suppressed)
+        foreach (var finding in suppressed ?? Enumerable.Empty<Finding>())
         {
             text.Append("\n- ").Append(finding.Container.Describe()).Append(": ").Append(Cap(SuppressedByExceptions(finding), MaxFindingLength))
                 .Append(" [rule ").Append(finding.Rule).Append(']');
@@ -60,29 +73,35 @@ internal static class DecisionText
 
     public static IReadOnlyList<string> Warnings(NamespaceContext ns, IReadOnlyList<Finding> findings, IReadOnlyList<PolicyException> expired)
     {
+        // An admitted request without remarks is the common case: no list for it.
+        if (ns.Warning is null && expired.Count == 0 && !HasWarning(findings))
+        {
+            return [];
+        }
+
         var warnings = new List<string>();
         if (ns.Warning is not null)
         {
             warnings.Add(ns.Warning);
         }
 
-        foreach (var finding in findings)
+        for (var i = 0; i < findings.Count; i++)
         {
-            var prefix = finding.Container.Describe() + ": ";
+            var finding = findings[i];
             switch (finding.Effect)
             {
                 case Effect.Warn when finding.Kind == FindingKind.Advisory:
-                    warnings.Add(Cap(prefix + finding.ImageText + ": " + finding.Message));
+                    warnings.Add(Cap(Prefix(finding) + finding.ImageText + ": " + finding.Message));
                     break;
                 case Effect.Warn when finding.UnchangedOnUpdate:
-                    warnings.Add(Cap(prefix + finding.Message + $" [rule {finding.Rule}]; admitted because the image is unchanged by this update"));
+                    warnings.Add(Cap(Prefix(finding) + finding.Message + $" [rule {finding.Rule}]; admitted because the image is unchanged by this update"));
                     break;
                 case Effect.Warn:
-                    warnings.Add(Cap(prefix + finding.Message + $" [rule {finding.Rule}, tier {ns.Tier.Name()} mode warn]" + (finding.Fix is null ? string.Empty : ". Fix: " + finding.Fix)));
+                    warnings.Add(Cap(Prefix(finding) + finding.Message + $" [rule {finding.Rule}, tier {ns.Tier.Name()} mode warn]" + (finding.Fix is null ? string.Empty : ". Fix: " + finding.Fix)));
                     break;
                 case Effect.Waived:
                     var exception = finding.WaivedBy!;
-                    warnings.Add(Cap(prefix + $"{finding.ImageText} admitted by exception \"{exception.Name}\" (owner {exception.Owner}, expires {exception.ExpiresText}) waiving rule {finding.Rule}"));
+                    warnings.Add(Cap(Prefix(finding) + $"{finding.ImageText} admitted by exception \"{exception.Name}\" (owner {exception.Owner}, expires {exception.ExpiresText}) waiving rule {finding.Rule}"));
                     break;
             }
         }
@@ -104,6 +123,21 @@ internal static class DecisionText
     private static string SuppressedByExceptions(Finding finding) =>
         string.Join("; ", finding.Vulnerabilities!.Suppressions.Where(s => s.Exception is not null).GroupBy(s => s.Exception!)
             .Select(g => $"{string.Join(", ", g.Select(s => s.Finding.Id).Distinct(StringComparer.OrdinalIgnoreCase))} in {finding.ImageText} suppressed by {g.First().By}"));
+
+    private static string Prefix(Finding finding) => finding.Container.Describe() + ": ";
+
+    private static bool HasWarning(IReadOnlyList<Finding> findings)
+    {
+        for (var i = 0; i < findings.Count; i++)
+        {
+            if (findings[i].Effect is Effect.Warn or Effect.Waived || findings[i].Vulnerabilities?.ExceptionsUsed.Count > 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static string Cap(string warning) => Cap(warning, MaxWarningLength);
 

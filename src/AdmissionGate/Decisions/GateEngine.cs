@@ -18,7 +18,7 @@ namespace AdmissionGate.Decisions;
 public sealed partial class GateEngine
 {
     private readonly IPolicyProvider _policies;
-    private readonly IReadOnlyList<IImageCheck> _checks;
+    private readonly IImageCheck[] _checks;
     private readonly TimeProvider _time;
     private readonly GateMetrics? _metrics;
     private readonly ILogger _logger;
@@ -84,8 +84,11 @@ public sealed partial class GateEngine
 
         var tierPolicy = policy.Tiers[ns.Tier];
         var findings = new List<Finding>();
-        foreach (var container in containers)
+
+        // Indexed loops over the request's lists: foreach over an IReadOnlyList allocates an enumerator each time.
+        for (var c = 0; c < containers.Count; c++)
         {
+            var container = containers[c];
             if (!ImageReference.TryParse(container.Image, out var image, out var error))
             {
                 findings.Add(new Finding(container, null, RuleNames.ImageReference, FindingKind.Violation, tierPolicy.Mode,
@@ -107,16 +110,26 @@ public sealed partial class GateEngine
     private Decision Decide(GateRequest request, CompiledPolicy policy, NamespaceContext ns, TierPolicy tierPolicy, List<Finding> findings, HashSet<string>? previousImages)
     {
         var now = _time.GetUtcNow();
-        var used = new List<PolicyException>();
-        var expired = new List<PolicyException>();
+
+        // Most requests use no exception: the lists exist only when one is used or has expired.
+        List<PolicyException>? used = null;
+        List<PolicyException>? expired = null;
+        var exceptions = policy.Exceptions;
         for (var i = 0; i < findings.Count; i++)
         {
             var finding = findings[i];
             if (finding.Vulnerabilities is { } scan)
             {
                 // Exceptions that suppressed single vulnerabilities count as used (or expired) like whole waivers.
-                scan.ExceptionsUsed.ToList().ForEach(e => AddOnce(used, e));
-                scan.ExceptionsExpired.ToList().ForEach(e => AddOnce(expired, e));
+                foreach (var e in scan.ExceptionsUsed)
+                {
+                    AddOnce(ref used, e);
+                }
+
+                foreach (var e in scan.ExceptionsExpired)
+                {
+                    AddOnce(ref expired, e);
+                }
             }
 
             if (finding.Kind != FindingKind.Violation)
@@ -124,8 +137,9 @@ public sealed partial class GateEngine
                 continue;
             }
 
-            foreach (var exception in policy.Exceptions)
+            for (var e = 0; e < exceptions.Count; e++)
             {
+                var exception = exceptions[e];
                 if (!exception.Covers(finding.Rule, ns.Name, finding.Image))
                 {
                     continue;
@@ -133,12 +147,12 @@ public sealed partial class GateEngine
 
                 if (exception.IsExpired(now))
                 {
-                    AddOnce(expired, exception);
+                    AddOnce(ref expired, exception);
                     continue;
                 }
 
                 finding = finding with { WaivedBy = exception };
-                AddOnce(used, exception);
+                AddOnce(ref used, exception);
                 break;
             }
 
@@ -150,13 +164,15 @@ public sealed partial class GateEngine
             findings[i] = finding;
         }
 
-        foreach (var exception in expired)
+        IReadOnlyList<PolicyException> expiredList = expired is not null ? expired : Array.Empty<PolicyException>();
+        IReadOnlyList<PolicyException> usedList = used is not null ? used : Array.Empty<PolicyException>();
+        foreach (var exception in expiredList)
         {
             _metrics?.ExpiredExceptionMatched(exception.Name);
             LogExpiredException(_logger, exception.Name, exception.ExpiresText, exception.Owner, request.DisplayName);
         }
 
-        foreach (var exception in used)
+        foreach (var exception in usedList)
         {
             _metrics?.ExceptionApplied(exception.Name);
         }
@@ -169,25 +185,38 @@ public sealed partial class GateEngine
             }
         }
 
-        var denials = findings.Where(f => f.Effect == Effect.Deny).ToList();
-        var warned = findings.Where(f => f.Effect == Effect.Warn).ToList();
-        var verdict = denials.Count > 0 ? Verdict.Deny : warned.Count > 0 ? Verdict.Warn : Verdict.Allow;
-        var reason = (denials.Count > 0 ? denials[0].Rule : warned.Count > 0 ? warned[0].Rule : null) ?? DecisionReasons.Allowed;
+        List<Finding>? denials = null;
+        Finding? firstWarned = null;
+        foreach (var finding in findings)
+        {
+            var effect = finding.Effect;
+            if (effect == Effect.Deny)
+            {
+                (denials ??= []).Add(finding);
+            }
+            else if (effect == Effect.Warn)
+            {
+                firstWarned ??= finding;
+            }
+        }
+
+        var verdict = denials is not null ? Verdict.Deny : firstWarned is not null ? Verdict.Warn : Verdict.Allow;
+        var reason = (denials is not null ? denials[0].Rule : firstWarned?.Rule) ?? DecisionReasons.Allowed;
 
         return new Decision
         {
             Verdict = verdict,
             Code = verdict == Verdict.Deny ? 403 : 200,
             Reason = reason,
-            Message = DecisionText.Message(request, ns, policy, denials, findings),
-            Warnings = DecisionText.Warnings(ns, findings, expired),
+            Message = DecisionText.Message(request, ns, policy, denials is not null ? denials : Array.Empty<Finding>(), findings),
+            Warnings = DecisionText.Warnings(ns, findings, expiredList),
             Findings = findings,
             Tier = ns.Tier,
             Mode = tierPolicy.Mode,
             PolicyName = policy.Name,
             PolicyHash = policy.Hash,
-            ExceptionsUsed = used,
-            ExpiredExceptions = expired,
+            ExceptionsUsed = usedList,
+            ExpiredExceptions = expiredList,
         };
     }
 
@@ -226,8 +255,9 @@ public sealed partial class GateEngine
         PolicyHash = policy.Hash,
     };
 
-    private static void AddOnce(List<PolicyException> list, PolicyException exception)
+    private static void AddOnce(ref List<PolicyException>? list, PolicyException exception)
     {
+        list ??= [];
         if (!list.Contains(exception))
         {
             list.Add(exception);

@@ -71,6 +71,12 @@ public sealed class ImageReference : IEquatable<ImageReference>
     /// <summary>Repository path within the registry, e.g. <c>library/nginx</c>.</summary>
     public string Repository => _repository ??= Normalized[(_registryLength + 1).._nameLength];
 
+    /// <summary><see cref="Registry"/> without materialising it (policy matching runs on every image of every request).</summary>
+    internal ReadOnlySpan<char> RegistrySpan => Normalized.AsSpan(0, _registryLength);
+
+    /// <summary><see cref="Repository"/> without materialising it.</summary>
+    internal ReadOnlySpan<char> RepositorySpan => Normalized.AsSpan(_registryLength + 1, _nameLength - _registryLength - 1);
+
     /// <summary>The tag; <c>latest</c> when neither tag nor digest was written (see <see cref="TagImplied"/>).</summary>
     public string? Tag => _tagLength < 0 ? null : (_tag ??= TagImplied ? DefaultTag : Normalized.Substring(_nameLength + 1, _tagLength));
 

@@ -44,8 +44,9 @@ public static class TierResolver
                 $"namespace {@namespace} has {rules.TierLabel}=\"{value}\", which is not dev, staging or production; it is judged as production");
         }
 
-        foreach (var (tier, names) in rules.TierByName)
+        for (var i = 0; i < rules.TierByName.Count; i++)
         {
+            var (tier, names) = rules.TierByName[i];
             if (NamespacePattern.AnyMatches(names, @namespace))
             {
                 return new NamespaceContext(@namespace, tier, "namespace name rule", exempt, null);

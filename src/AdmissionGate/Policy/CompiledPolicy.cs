@@ -69,8 +69,9 @@ public sealed class TierPolicy
         // The most specific (longest) matching prefix wins, so a warning on docker.io/library/ is not hidden by a
         // plain docker.io entry listed earlier, or the other way round.
         ApprovedRegistry? best = null;
-        foreach (var entry in Approved)
+        for (var i = 0; i < Approved.Count; i++)
         {
+            var entry = Approved[i];
             if (entry.Pattern.Matches(image) && (best is null || Specificity(entry.Pattern) > Specificity(best.Pattern)))
             {
                 best = entry;
@@ -82,8 +83,9 @@ public sealed class TierPolicy
 
     public EnforcementMode ModeForUnapproved(ImageReference? image)
     {
-        foreach (var (match, mode) in Unapproved)
+        for (var i = 0; i < Unapproved.Count; i++)
         {
+            var (match, mode) = Unapproved[i];
             if (image is null ? match.MatchesEverything : match.Matches(image))
             {
                 return mode;

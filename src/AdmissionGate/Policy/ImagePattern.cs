@@ -80,7 +80,9 @@ public sealed class ImagePattern
             return true;
         }
 
-        if (!string.Equals(image.Registry, Host, StringComparison.OrdinalIgnoreCase))
+        // Compared as slices of the normalised reference: materialising Registry and Repository cost two strings
+        // per image on every request.
+        if (!image.RegistrySpan.Equals(Host, StringComparison.OrdinalIgnoreCase))
         {
             return false;
         }
@@ -90,9 +92,9 @@ public sealed class ImagePattern
             return true;
         }
 
-        var repository = image.Repository;
+        var repository = image.RepositorySpan;
         return repository.Length == RepositoryPrefix.Length
-            ? !ChildrenOnly && string.Equals(repository, RepositoryPrefix, StringComparison.Ordinal)
+            ? !ChildrenOnly && repository.SequenceEqual(RepositoryPrefix)
             : repository.Length > RepositoryPrefix.Length
               && repository[RepositoryPrefix.Length] == '/'
               && repository.StartsWith(RepositoryPrefix, StringComparison.Ordinal);

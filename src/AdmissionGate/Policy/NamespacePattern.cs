@@ -52,9 +52,10 @@ public sealed class NamespacePattern
 
     public static bool AnyMatches(IReadOnlyList<NamespacePattern> patterns, string name)
     {
-        foreach (var pattern in patterns)
+        // Indexed, not foreach: enumerating an IReadOnlyList allocates an enumerator on every request.
+        for (var i = 0; i < patterns.Count; i++)
         {
-            if (pattern.Matches(name))
+            if (patterns[i].Matches(name))
             {
                 return true;
             }

@@ -89,9 +89,12 @@ public sealed partial class AdmissionHandler(
 
                 // Recorded before answering, so no decision the API server acts on is missing from the trail.
                 await RecordDecisionAsync(request, decision, webhook).ConfigureAwait(false);
-                var output = new ArrayBufferWriter<byte>(1024);
-                AdmissionResponseWriter.Write(output, envelope.ApiVersion, request.Uid, decision, patch);
-                await WriteJsonAsync(context, StatusCodes.Status200OK, output.WrittenMemory).ConfigureAwait(false);
+                using (var output = new PooledBufferWriter(1024))
+                {
+                    AdmissionResponseWriter.Write(output, envelope.ApiVersion, request.Uid, decision, patch);
+                    await WriteJsonAsync(context, StatusCodes.Status200OK, output.WrittenMemory).ConfigureAwait(false);
+                }
+
                 metrics.RequestAnswered(webhook, request.Kind?.Kind ?? request.KindName, Operation(request.Operation), decision, Stopwatch.GetElapsedTime(started).TotalSeconds);
                 if (!decision.Allowed)
                 {
@@ -101,7 +104,8 @@ public sealed partial class AdmissionHandler(
         }
         finally
         {
-            body.Clear();
+            // The parsed request (JsonDocument) points into this buffer; it is disposed above, before this returns it.
+            body.Dispose();
         }
     }
 
@@ -145,7 +149,7 @@ public sealed partial class AdmissionHandler(
     }
 
     /// <summary>Reads the body up to the limit; answers 413/400 itself and returns null when it cannot.</summary>
-    private async Task<ArrayBufferWriter<byte>?> ReadBodyAsync(HttpContext context)
+    private async Task<PooledBufferWriter?> ReadBodyAsync(HttpContext context)
     {
         var limit = options.MaxRequestBytes;
         if (context.Request.ContentLength > limit)
@@ -154,16 +158,20 @@ public sealed partial class AdmissionHandler(
             return null;
         }
 
-        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(context.Request.ContentLength ?? 16 * 1024, limit));
+        var length = context.Request.ContentLength;
+        var buffer = new PooledBufferWriter((int)Math.Min(length ?? 16 * 1024, limit) + 1);
+        var keep = false;
         try
         {
             var stream = context.Request.Body;
             while (true)
             {
-                var memory = buffer.GetMemory(16 * 1024);
+                // Ask for what the declared length still needs (the pool rounds up), not a fixed 16 KiB more each time.
+                var memory = buffer.GetMemory(length > buffer.WrittenCount ? (int)Math.Min(length.Value - buffer.WrittenCount, 16 * 1024) : 4 * 1024);
                 var read = await stream.ReadAsync(memory, context.RequestAborted).ConfigureAwait(false);
                 if (read == 0)
                 {
+                    keep = true;
                     return buffer;
                 }
 
@@ -183,6 +191,13 @@ public sealed partial class AdmissionHandler(
                 : "cannot read the request body: " + ex.Message;
             await WriteErrorAsync(context, ex.StatusCode, message).ConfigureAwait(false);
             return null;
+        }
+        finally
+        {
+            if (!keep)
+            {
+                buffer.Dispose();
+            }
         }
     }
 

@@ -84,17 +84,26 @@ public static class WorkloadReader
         }
 
         var spec = workload;
-        var path = string.Empty;
-        foreach (var segment in kind.PodSpecPath)
+        for (var depth = 0; depth < kind.PodSpecPath.Length; depth++)
         {
-            path += "/" + segment;
-            if (!spec.TryGetProperty(segment, out spec) || spec.ValueKind != JsonValueKind.Object)
+            if (!spec.TryGetProperty(kind.PodSpecPath[depth], out spec) || spec.ValueKind != JsonValueKind.Object)
             {
-                throw new WorkloadFormatException($"{kind.Kind} has no pod spec at {path.TrimStart('/').Replace('/', '.')}");
+                throw new WorkloadFormatException($"{kind.Kind} has no pod spec at {string.Join('.', kind.PodSpecPath, 0, depth + 1)}");
             }
         }
 
-        var containers = new List<WorkloadContainer>();
+        // Pointers are built once per container, as the final "/image" string; the shorter ones messages need are
+        // only built when there is an error to report. This runs for every request, twice (engine and audit).
+        var count = 0;
+        foreach (var (field, _) in Lists)
+        {
+            if (spec.TryGetProperty(field, out var list) && list.ValueKind == JsonValueKind.Array)
+            {
+                count += list.GetArrayLength();
+            }
+        }
+
+        var containers = new List<WorkloadContainer>(count);
         foreach (var (field, listKind) in Lists)
         {
             if (!spec.TryGetProperty(field, out var list) || list.ValueKind == JsonValueKind.Null)
@@ -102,24 +111,23 @@ public static class WorkloadReader
                 continue;
             }
 
-            var listPointer = kind.PodSpecPointer + "/" + field;
             if (list.ValueKind != JsonValueKind.Array)
             {
-                throw new WorkloadFormatException($"{Dotted(listPointer)} must be a list");
+                throw new WorkloadFormatException($"{Dotted(kind.PodSpecPointer + "/" + field)} must be a list");
             }
 
             var index = 0;
             foreach (var container in list.EnumerateArray())
             {
-                var pointer = listPointer + "/" + index.ToString(CultureInfo.InvariantCulture);
+                var at = new ContainerAt(kind, field, index);
                 if (container.ValueKind != JsonValueKind.Object)
                 {
-                    throw new WorkloadFormatException($"{Dotted(pointer)} must be an object");
+                    throw new WorkloadFormatException($"{Dotted(at.Pointer)} must be an object");
                 }
 
-                var name = ReadString(container, "name", pointer) ?? "#" + index.ToString(CultureInfo.InvariantCulture);
-                var image = ReadString(container, "image", pointer);
-                containers.Add(new WorkloadContainer(listKind, index, name, image, pointer + "/image"));
+                var name = ReadString(container, "name", at) ?? "#" + index.ToString(CultureInfo.InvariantCulture);
+                var image = ReadString(container, "image", at);
+                containers.Add(new WorkloadContainer(listKind, index, name, image, string.Create(CultureInfo.InvariantCulture, $"{kind.PodSpecPointer}/{field}/{index}/image")));
                 index++;
             }
         }
@@ -127,7 +135,7 @@ public static class WorkloadReader
         return containers;
     }
 
-    private static string? ReadString(JsonElement container, string property, string pointer)
+    private static string? ReadString(JsonElement container, string property, ContainerAt at)
     {
         if (!container.TryGetProperty(property, out var value) || value.ValueKind == JsonValueKind.Null)
         {
@@ -136,7 +144,7 @@ public static class WorkloadReader
 
         if (value.ValueKind != JsonValueKind.String)
         {
-            throw new WorkloadFormatException($"{Dotted(pointer + "/" + property)} must be a string, not {value.ValueKind.ToString().ToLowerInvariant()}");
+            throw new WorkloadFormatException($"{Dotted(at.Pointer + "/" + property)} must be a string, not {value.ValueKind.ToString().ToLowerInvariant()}");
         }
 
         try
@@ -146,8 +154,14 @@ public static class WorkloadReader
         catch (InvalidOperationException)
         {
             // An escaped unpaired surrogate (\ud800) is valid JSON but not text.
-            throw new WorkloadFormatException($"{Dotted(pointer + "/" + property)} is not valid Unicode");
+            throw new WorkloadFormatException($"{Dotted(at.Pointer + "/" + property)} is not valid Unicode");
         }
+    }
+
+    /// <summary>Where a container is, as a JSON pointer built only when a message needs it.</summary>
+    private readonly record struct ContainerAt(WorkloadKind Kind, string Field, int Index)
+    {
+        public string Pointer => string.Create(CultureInfo.InvariantCulture, $"{Kind.PodSpecPointer}/{Field}/{Index}");
     }
 
     private static string Dotted(string pointer) => pointer.TrimStart('/').Replace('/', '.');

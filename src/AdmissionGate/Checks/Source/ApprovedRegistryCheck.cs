@@ -21,8 +21,10 @@ public sealed class ApprovedRegistryCheck : IImageCheck
 
         // One pass: the image is restricted if any grant covers it, and allowed if any of those grants names the namespace.
         List<NamespacePattern>? granted = null;
-        foreach (var grant in context.Policy.Grants)
+        var grants = context.Policy.Grants;
+        for (var i = 0; i < grants.Count; i++)
         {
+            var grant = grants[i];
             if (!grant.Registry.Matches(image))
             {
                 continue;
