@@ -149,7 +149,8 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
     private static async Task CheckMutationAsync(ServerProcess gate, byte[] body)
     {
         using var client = new LoadClient(gate.Control.BaseAddress, gate.Thumbprint, http2: true);
-        var answer = JsonNode.Parse(await client.PostForTextAsync("/mutate?timeout=10s", body, CancellationToken.None).ConfigureAwait(false))!;
+        var (_, text) = await client.PostForTextAsync("/mutate?timeout=10s", body, CancellationToken.None).ConfigureAwait(false);
+        var answer = JsonNode.Parse(text)!;
         var patch = Encoding.UTF8.GetString(Convert.FromBase64String(answer["response"]?["patch"]?.GetValue<string>() ?? string.Empty));
         if (!patch.Contains("@sha256:", StringComparison.Ordinal) || !patch.Contains("imagePullSecrets", StringComparison.Ordinal))
         {
@@ -247,8 +248,8 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
         {
             if (!await client.PostAsync(workload.Path, workload.Body(i), workload.Expect, CancellationToken.None).ConfigureAwait(false))
             {
-                var text = await client.PostForTextAsync(workload.Path, workload.Body(i), CancellationToken.None).ConfigureAwait(false);
-                throw new InvalidOperationException($"warm-up request {i} to {workload.Path} was not answered as expected: {text}\n{gate.Tail()}");
+                var (status, text) = await client.PostForTextAsync(workload.Path, workload.Body(i), CancellationToken.None).ConfigureAwait(false);
+                throw new InvalidOperationException($"warm-up request {i} to {workload.Path} was not answered as expected: {(int)status} {text}\n{gate.Tail()}");
             }
         }
 
@@ -271,7 +272,7 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
         using var client = new LoadClient(server.Control.BaseAddress, server.Thumbprint, http2);
         var probe = new ProcessProbe(server, hasMetrics);
         var outcome = await LoadDriver.ClosedLoopAsync(client, workload, concurrency, settings.Warmup, settings.Duration, probe).ConfigureAwait(false);
-        Add(Row(scenario, server.Name, "closed", client.Protocol, concurrency, null, outcome, probe));
+        Add(Row(scenario, server.Name, "closed", client.Protocol, concurrency, null, outcome, probe), server);
     }
 
     private async Task OpenRatesAsync(string scenario, ServerProcess server, Workload workload, IEnumerable<double> rates)
@@ -287,7 +288,7 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
         using var client = new LoadClient(server.Control.BaseAddress, server.Thumbprint, http2: true);
         var probe = new ProcessProbe(server, hasMetrics: true);
         var outcome = await LoadDriver.OpenLoopAsync(client, workload, rate, settings.Warmup, settings.Duration, probe).ConfigureAwait(false);
-        Add(Row(scenario, server.Name, "open", client.Protocol, null, rate, outcome, probe));
+        Add(Row(scenario, server.Name, "open", client.Protocol, null, rate, outcome, probe), server);
     }
 
     private async Task CrossCheckAsync(string scenario, ServerProcess server, Workload workload)
@@ -333,10 +334,15 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
         report.Processes.Add(new ProcessRow(scenario, server.Name, server.StartupToReady.TotalMilliseconds,
             ProcFs.StatusBytes(server.Pid, "VmHWM"), ProcFs.StatusBytes(server.Pid, "VmRSS")));
 
-    private void Add(RunRow row)
+    private void Add(RunRow row, ServerProcess server)
     {
         report.Runs.Add(row);
         log.WriteLine(Invariant($"  {row.Mode} {row.Protocol} {row.Load}: {row.Throughput:0} req/s, p50 {row.P50Ms:0.000} ms, p99 {row.P99Ms:0.000} ms, max {row.MaxMs:0.000} ms, {row.Errors} errors"));
+        if (row.Errors > 0)
+        {
+            // The server's last words usually say why (a denial, a registry error, a timeout).
+            log.WriteLine("  " + server.Tail(5).ReplaceLineEndings("\n  "));
+        }
     }
 
     private static RunRow Row(string scenario, string server, string mode, string protocol, int? concurrency, double? rate, LoadOutcome outcome, ProcessProbe probe)

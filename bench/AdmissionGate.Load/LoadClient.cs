@@ -58,11 +58,11 @@ internal sealed class LoadClient : IDisposable
     }
 
     /// <summary>POSTs one AdmissionReview and returns the answer's text, whatever its status (for diagnostics).</summary>
-    public async Task<string> PostForTextAsync(string path, byte[] body, CancellationToken cancellationToken)
+    public async Task<(HttpStatusCode Status, string Text)> PostForTextAsync(string path, byte[] body, CancellationToken cancellationToken)
     {
         using var request = Post(path, body);
         using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        return $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}";
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
     }
 
     public async Task<string> GetStringAsync(string path, CancellationToken cancellationToken)

@@ -23,6 +23,7 @@ internal sealed class SignedImages : IDisposable
     private readonly long _integratedTime = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60;
     private Descriptor? _config;
     private Descriptor? _layer;
+    private Descriptor? _signatureConfig;
 
     public SignedImages(RegistryFixture registry) => _registry = registry;
 
@@ -45,6 +46,7 @@ internal sealed class SignedImages : IDisposable
         using var pusher = _registry.Pusher(Repository);
         _config ??= await pusher.PushBlobAsync(Encoding.UTF8.GetBytes("{\"architecture\":\"amd64\",\"os\":\"linux\"}"), "application/vnd.oci.image.config.v1+json").ConfigureAwait(false);
         _layer ??= await pusher.PushBlobAsync(RandomNumberGenerator.GetBytes(1024)).ConfigureAwait(false);
+        _signatureConfig ??= await CosignSignatureLayout.PushConfigAsync(pusher).ConfigureAwait(false);
         var digests = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         await Parallel.ForEachAsync(tags, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, async (tag, _) =>
         {
@@ -54,7 +56,7 @@ internal sealed class SignedImages : IDisposable
             var payload = Encoding.UTF8.GetBytes(CosignSignatureLayout.SimpleSigningPayload($"{_registry.Registry}/{Repository}", digest));
             var signature = _releaseKey.SignData(payload, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
             var (bundle, _) = ManagedKeyBundle.Build(payload, signature, PublicKeyPem, _rekorKey, _integratedTime);
-            await CosignSignatureLayout.PushAsync(pusher, digest, payload, bundle).ConfigureAwait(false);
+            await CosignSignatureLayout.PushAsync(pusher, digest, payload, bundle, _signatureConfig).ConfigureAwait(false);
             digests[tag] = digest;
         }).ConfigureAwait(false);
         return digests;

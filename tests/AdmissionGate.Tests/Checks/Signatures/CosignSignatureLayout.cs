@@ -26,12 +26,23 @@ internal static class CosignSignatureLayout
         ["optional"] = null,
     }.ToJsonString();
 
-    /// <summary>Pushes <paramref name="payload"/> signed as <paramref name="bundle"/> onto <paramref name="imageDigest"/>'s .sig tag.</summary>
-    public static async Task PushAsync(RegistryPusher pusher, string imageDigest, byte[] payload, JsonNode bundle)
+    /// <summary>Pushes the empty config blob every signature manifest refers to.</summary>
+    public static Task<Descriptor> PushConfigAsync(RegistryPusher pusher)
+    {
+        ArgumentNullException.ThrowIfNull(pusher);
+        return pusher.PushBlobAsync("{}"u8.ToArray(), "application/vnd.oci.image.config.v1+json");
+    }
+
+    /// <summary>
+    /// Pushes <paramref name="payload"/> signed as <paramref name="bundle"/> onto <paramref name="imageDigest"/>'s .sig
+    /// tag. Parallel pushers pass <paramref name="config"/> (from <see cref="PushConfigAsync"/>): concurrent uploads
+    /// of one blob race in docker-registry.
+    /// </summary>
+    public static async Task PushAsync(RegistryPusher pusher, string imageDigest, byte[] payload, JsonNode bundle, Descriptor? config = null)
     {
         ArgumentNullException.ThrowIfNull(pusher);
         ArgumentNullException.ThrowIfNull(bundle);
-        var config = await pusher.PushBlobAsync("{}"u8.ToArray(), "application/vnd.oci.image.config.v1+json");
+        config ??= await PushConfigAsync(pusher);
         var layer = await pusher.PushBlobAsync(payload, PayloadMediaType);
         var manifest = ManifestJson.Image(OciMediaTypes.OciManifest, config, []);
         manifest["layers"] = new JsonArray(ManifestJson.Descriptor(layer, annotations: Annotations(bundle)));
