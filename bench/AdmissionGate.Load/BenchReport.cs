@@ -13,6 +13,9 @@ internal sealed record RunRow(
 {
     public double MeanMs { get; init; }
 
+    /// <summary>The load generator's own CPU per 1,000 requests (it shares the machine with the server).</summary>
+    public double? GeneratorCpuSecondsPer1000 { get; init; }
+
     public string Load => Concurrency is { } c ? $"c={c}" : Rate is { } r ? $"{r:0} rps" : "-";
 }
 
@@ -69,13 +72,13 @@ internal sealed class BenchReport
         var text = new StringBuilder();
         text.AppendLine(Invariant($"## AdmissionGate load benchmark ({StartedAt:yyyy-MM-dd HH:mm} UTC; {Machine}; load average at start {LoadAverageAtStart:0.00})"));
         text.AppendLine();
-        text.AppendLine("| scenario | server | mode | proto | load | req/s | p50 ms | p95 ms | p99 ms | max ms | errors | CPU s/1k req | GC gen0/1/2 |");
-        text.AppendLine("|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
+        text.AppendLine("| scenario | server | mode | proto | load | req/s | p50 ms | p95 ms | p99 ms | max ms | errors | CPU s/1k req | GC gen0/1/2 | generator CPU s/1k |");
+        text.AppendLine("|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|");
         foreach (var r in Runs)
         {
             var gc = r.Gen0 is null ? "-" : $"{r.Gen0}/{r.Gen1}/{r.Gen2}";
             var late = r.LateSends > 0 ? Invariant($" ({r.LateSends} sent >1 ms late)") : string.Empty;
-            text.AppendLine(Invariant($"| {r.Scenario} | {r.Server} | {r.Mode} | {r.Protocol} | {r.Load} | {r.Throughput:0} | {r.P50Ms:0.000} | {r.P95Ms:0.000} | {r.P99Ms:0.000} | {r.MaxMs:0.000} | {r.Errors}{late} | {Format(r.CpuSecondsPer1000, "0.000")} | {gc} |"));
+            text.AppendLine(Invariant($"| {r.Scenario} | {r.Server} | {r.Mode} | {r.Protocol} | {r.Load} | {r.Throughput:0} | {r.P50Ms:0.000} | {r.P95Ms:0.000} | {r.P99Ms:0.000} | {r.MaxMs:0.000} | {r.Errors}{late} | {Format(r.CpuSecondsPer1000, "0.000")} | {gc} | {Format(r.GeneratorCpuSecondsPer1000, "0.000")} |"));
         }
 
         text.AppendLine();

@@ -325,7 +325,7 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
         var listen = Invariant($"127.0.0.1:{port}");
         log.WriteLine($"{scenario ?? name}: starting {name} on {listen}");
         var logPath = Path.Combine(environment.WorkDirectory, $"{(scenario ?? name).Replace(' ', '-')}.log");
-        var server = await ServerProcess.StartAsync(name, executable, [.. arguments, "--listen", listen], new Uri($"https://{listen}/"), environment.Thumbprint, logPath, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+        var server = await ServerProcess.StartAsync(name, executable, [.. arguments, "--listen", listen], new Uri($"https://{listen}/"), environment.Thumbprint, logPath, TimeSpan.FromSeconds(60), settings.ServerCpus).ConfigureAwait(false);
         log.WriteLine(Invariant($"  ready in {server.StartupToReady.TotalMilliseconds:0} ms (pid {server.Pid}{(hasMetrics ? ", /metrics" : string.Empty)})"));
         return server;
     }
@@ -354,6 +354,7 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
             outcome.Requests > 0 ? probe.CpuSeconds / outcome.Requests * 1000 : null, gc?[0], gc?[1], gc?[2], outcome.LateSends)
         {
             MeanMs = outcome.Latency.Mean.TotalMilliseconds,
+            GeneratorCpuSecondsPer1000 = outcome.Requests > 0 ? probe.GeneratorCpuSeconds / outcome.Requests * 1000 : null,
         };
     }
 

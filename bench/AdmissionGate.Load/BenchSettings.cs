@@ -36,6 +36,9 @@ internal sealed record BenchSettings
     /// <summary>Extra arguments for <c>admission-gate serve</c> (e.g. <c>--audit-stdout=false</c> to see the audit cost).</summary>
     public IReadOnlyList<string> ExtraGateArguments { get; init; } = [];
 
+    /// <summary>CPU list for <c>taskset -c</c> of the gate and baseline processes; null = no pinning.</summary>
+    public string? ServerCpus { get; init; }
+
     public Dictionary<string, string> Describe() => new(StringComparer.Ordinal)
     {
         ["warmup"] = $"{Warmup.TotalSeconds} s",
@@ -48,5 +51,7 @@ internal sealed record BenchSettings
         ["scenarios"] = string.Join(',', AllScenarios.Where(Scenarios.Contains)),
         ["gate"] = GatePath,
         ["gateArguments"] = string.Join(' ', ExtraGateArguments),
+        ["serverCpus"] = ServerCpus ?? "any",
+        ["generatorCpus"] = Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

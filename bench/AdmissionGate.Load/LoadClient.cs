@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 
@@ -9,6 +10,7 @@ namespace AdmissionGate.Load;
 /// </summary>
 internal sealed class LoadClient : IDisposable
 {
+    private const int ResponsePrefixBytes = 16 * 1024;
     private static readonly MediaTypeHeaderValue Json = new("application/json");
     private readonly HttpClient _http;
     private readonly Version _version;
@@ -41,11 +43,25 @@ internal sealed class LoadClient : IDisposable
     public async Task<bool> PostAsync(string path, byte[] body, ReadOnlyMemory<byte> expect, CancellationToken cancellationToken)
     {
         using var request = Post(path, body);
+        var buffer = ArrayPool<byte>.Shared.Rent(ResponsePrefixBytes);
         try
         {
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-            var answer = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            return response.StatusCode == HttpStatusCode.OK && answer.AsSpan().IndexOf(expect.Span) >= 0;
+            // Headers first, then the body into a pooled buffer: the generator's own allocations and CPU compete
+            // with the gate for the same cores, so the client stays as lean as HttpClient allows.
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                var length = 0;
+                int read;
+                while ((read = await stream.ReadAsync(buffer.AsMemory(Math.Min(length, ResponsePrefixBytes - 1024)), cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    // The marker sits near the start of an AdmissionReview answer; a longer body is read and dropped.
+                    length = Math.Min(length + read, ResponsePrefixBytes);
+                }
+
+                return response.StatusCode == HttpStatusCode.OK && buffer.AsSpan(0, length).IndexOf(expect.Span) >= 0;
+            }
         }
         catch (HttpRequestException)
         {
@@ -54,6 +70,10 @@ internal sealed class LoadClient : IDisposable
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return false;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -10,10 +10,15 @@ internal sealed class ProcessProbe(ServerProcess server, bool hasMetrics) : IMea
 {
     private double _cpuStart;
     private double _cpuEnd;
+    private double _ownCpuStart;
+    private double _ownCpuEnd;
     private long[]? _gcStart;
     private long[]? _gcEnd;
 
     public double CpuSeconds => _cpuEnd - _cpuStart;
+
+    /// <summary>CPU the load generator itself (this process) used in the window: it competes with the server for the cores.</summary>
+    public double GeneratorCpuSeconds => _ownCpuEnd - _ownCpuStart;
 
     public long[]? GcCollections => _gcStart is null || _gcEnd is null ? null : [.. _gcEnd.Zip(_gcStart, (end, start) => end - start)];
 
@@ -21,11 +26,13 @@ internal sealed class ProcessProbe(ServerProcess server, bool hasMetrics) : IMea
     {
         _gcStart = hasMetrics ? await GcCountsAsync(server).ConfigureAwait(false) : null;
         _cpuStart = ProcFs.CpuSeconds(server.Pid);
+        _ownCpuStart = ProcFs.CpuSeconds(Environment.ProcessId);
     }
 
     public async Task EndAsync()
     {
         _cpuEnd = ProcFs.CpuSeconds(server.Pid);
+        _ownCpuEnd = ProcFs.CpuSeconds(Environment.ProcessId);
         _gcEnd = hasMetrics ? await GcCountsAsync(server).ConfigureAwait(false) : null;
     }
 

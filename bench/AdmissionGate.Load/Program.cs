@@ -15,11 +15,12 @@ var mutateRate = new Option<double>("--mutate-rate") { Description = "Open-loop 
 var burst = new Option<int>("--burst") { Description = "Pods in the rollout burst.", DefaultValueFactory = _ => 500 };
 var scenarios = new Option<string>("--scenarios") { Description = "Comma separated subset of " + string.Join(',', BenchSettings.AllScenarios) + ".", DefaultValueFactory = _ => string.Join(',', BenchSettings.AllScenarios) };
 var noCrossCheck = new Option<bool>("--no-h2load") { Description = "Skip the h2load cross-check." };
+var serverCpus = new Option<string?>("--server-cpus") { Description = "Run the gate and the baseline under taskset -c LIST (e.g. 1); start the generator itself under taskset for the other CPUs." };
 var gateArgs = new Option<string[]>("--gate-arg") { Description = "Extra argument for admission-gate serve (repeatable), e.g. --gate-arg=--audit-stdout=false.", AllowMultipleArgumentsPerToken = false };
 
 var run = new Command("run", "Run every scenario against fresh gate processes and report.")
 {
-    gate, baseline, template, output, warmup, duration, levels, rates, coldRate, mutateRate, burst, scenarios, noCrossCheck, gateArgs,
+    gate, baseline, template, output, warmup, duration, levels, rates, coldRate, mutateRate, burst, scenarios, noCrossCheck, gateArgs, serverCpus,
 };
 run.SetAction(async (parse, cancellationToken) =>
 {
@@ -49,6 +50,7 @@ run.SetAction(async (parse, cancellationToken) =>
             Scenarios = selected,
             CrossCheck = !parse.GetValue(noCrossCheck),
             ExtraGateArguments = parse.GetValue(gateArgs) ?? [],
+            ServerCpus = string.IsNullOrWhiteSpace(parse.GetValue(serverCpus)) ? null : parse.GetValue(serverCpus),
         };
     }
     catch (FormatException ex)

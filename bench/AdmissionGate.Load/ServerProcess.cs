@@ -44,11 +44,19 @@ internal sealed class ServerProcess : IAsyncDisposable
         AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
     }
 
-    public static async Task<ServerProcess> StartAsync(string name, string executable, IEnumerable<string> arguments, Uri baseAddress, string thumbprint, string logPath, TimeSpan readyTimeout)
+    /// <param name="cpus">When set, the server runs under <c>taskset -c CPUS</c> (keeps it off the generator's cores).</param>
+    public static async Task<ServerProcess> StartAsync(string name, string executable, IEnumerable<string> arguments, Uri baseAddress, string thumbprint, string logPath, TimeSpan readyTimeout, string? cpus = null)
     {
         var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add("exec \"$0\" \"$@\" >> \"$BENCH_SERVER_LOG\" 2>&1");
+        if (cpus is not null)
+        {
+            info.ArgumentList.Add("taskset");
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add(cpus);
+        }
+
         info.ArgumentList.Add(executable);
         foreach (var argument in arguments)
         {
