@@ -79,7 +79,8 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
         var tags = new List<string>();
         tags.AddRange(Enumerable.Range(0, WarmImages).Select(i => $"warm-{i}"));
         tags.AddRange(Enumerable.Range(0, MutateImages).Select(i => $"mutate-{i}"));
-        tags.AddRange(["rollout-pre", "rollout-calibrate", "rollout"]);
+        tags.AddRange(["rollout-pre", "rollout-calibrate"]);
+        tags.AddRange(Enumerable.Range(0, settings.BurstRounds).Select(i => $"rollout-{i}"));
         if (settings.Scenarios.Contains("cold"))
         {
             // One fresh digest per request of the cold run, warm-up included, plus slack for the sender's last tick.
@@ -168,24 +169,37 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
         await LookupAsync(client, "rollout-pre").ConfigureAwait(false);
         var single = await LookupAsync(client, "rollout-calibrate").ConfigureAwait(false);
 
-        var bodies = Enumerable.Range(0, settings.BurstPods).Select(i => AdmissionReviewBuilder.Pod(SignedNamespace, Invariant($"web-6b7c9d8f4-{i:x5}"))
-            .WithContainer("web", environment.Images.Image("rollout")).ToBytes()).ToArray();
-        var rollout = new Workload("/validate?timeout=10s", i => bodies[i], Allowed);
+        var latency = new LatencyHistogram();
+        long errors = 0;
+        var elapsed = TimeSpan.Zero;
         var probe = new ProcessProbe(gate, hasMetrics: true);
-        var metricsBefore = await ProcessProbe.ScrapeAsync(gate).ConfigureAwait(false);
-        var linesBefore = environment.Registry.AccessLog.Count;
         await probe.BeginAsync().ConfigureAwait(false);
-        var watch = Stopwatch.StartNew();
-        var (latency, errors) = await BurstAsync(client, rollout, settings.BurstPods).ConfigureAwait(false);
-        watch.Stop();
+        for (var round = 0; round < settings.BurstRounds; round++)
+        {
+            // Every round is a new image: single flight must turn its pods into one lookup set, every time.
+            var image = environment.Images.Image($"rollout-{round}");
+            var bodies = Enumerable.Range(0, settings.BurstPods).Select(i => AdmissionReviewBuilder.Pod(SignedNamespace, Invariant($"web-6b7c9d8f4-{round}-{i:x5}"))
+                .WithContainer("web", image).ToBytes()).ToArray();
+            var rollout = new Workload("/validate?timeout=10s", i => bodies[i], Allowed);
+            var metricsBefore = await ProcessProbe.ScrapeAsync(gate).ConfigureAwait(false);
+            var linesBefore = environment.Registry.AccessLog.Count;
+            var watch = Stopwatch.StartNew();
+            var (roundLatency, roundErrors) = await BurstAsync(client, rollout, settings.BurstPods).ConfigureAwait(false);
+            elapsed += watch.Elapsed;
+            latency.Add(roundLatency);
+            errors += roundErrors;
+            var burstRequests = await RegistryRequestsSinceAsync(linesBefore).ConfigureAwait(false);
+            var metricsAfter = await ProcessProbe.ScrapeAsync(gate).ConfigureAwait(false);
+            var lookup = new LookupRow(settings.BurstPods, burstRequests, single,
+                Delta(metricsBefore, metricsAfter, "admission_gate_signature_verifications_total"),
+                Delta(metricsBefore, metricsAfter, "admission_gate_signature_singleflight_joins_total"));
+            report.RegistryLookups.Add(lookup);
+            log.WriteLine(Invariant($"  burst {round + 1}/{settings.BurstRounds}: {burstRequests} registry requests (one lookup set: {single}), {lookup.BurstVerifications:0} verification(s), p99 {roundLatency.Percentile(0.99).TotalMilliseconds:0.0} ms"));
+        }
+
         await probe.EndAsync().ConfigureAwait(false);
-        var burstRequests = await RegistryRequestsSinceAsync(linesBefore).ConfigureAwait(false);
-        var metricsAfter = await ProcessProbe.ScrapeAsync(gate).ConfigureAwait(false);
-        var outcome = new LoadOutcome(latency.Count, errors, watch.Elapsed, latency, 0);
+        var outcome = new LoadOutcome(latency.Count, errors, elapsed, latency, 0);
         report.Runs.Add(Row(Scenario, "gate", "burst", client.Protocol, settings.BurstPods, null, outcome, probe));
-        report.RegistryLookups.Add(new LookupRow(settings.BurstPods, burstRequests, single,
-            Delta(metricsBefore, metricsAfter, "admission_gate_signature_verifications_total"),
-            Delta(metricsBefore, metricsAfter, "admission_gate_signature_singleflight_joins_total")));
         Finish(Scenario, gate);
     }
 

@@ -29,6 +29,9 @@ internal sealed record BenchSettings
 
     public int BurstPods { get; init; } = 500;
 
+    /// <summary>Rollout bursts, each of a new image (a race in single flight shows up in some rounds only).</summary>
+    public int BurstRounds { get; init; } = 3;
+
     public IReadOnlySet<string> Scenarios { get; init; } = new HashSet<string>(AllScenarios, StringComparer.Ordinal);
 
     public bool CrossCheck { get; init; } = true;
@@ -48,6 +51,7 @@ internal sealed record BenchSettings
         ["coldRate"] = ColdRate.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["mutateRate"] = MutateRate.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["burstPods"] = BurstPods.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["burstRounds"] = BurstRounds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["scenarios"] = string.Join(',', AllScenarios.Where(Scenarios.Contains)),
         ["gate"] = GatePath,
         ["gateArguments"] = string.Join(' ', ExtraGateArguments),

@@ -77,7 +77,7 @@ internal static partial class LoadDriver
         ArgumentNullException.ThrowIfNull(workload);
         ArgumentNullException.ThrowIfNull(probe);
         var latency = new LatencyHistogram();
-        long errors = 0, late = 0, requests = 0;
+        long errors = 0, late = 0, requests = 0, lastEnd = 0;
         using var slots = new SemaphoreSlim(maxOutstanding);
         var inFlight = new CountdownEvent(1);
         var interval = Stopwatch.Frequency / rate;
@@ -118,6 +118,7 @@ internal static partial class LoadDriver
                 var end = Stopwatch.GetTimestamp();
                 if (measured)
                 {
+                    InterlockedMax(ref lastEnd, end);
                     latency.RecordTicks(intended, end);
                     Interlocked.Increment(ref requests);
                     if (!ok)
@@ -142,7 +143,24 @@ internal static partial class LoadDriver
         await Task.Run(() => inFlight.Wait(TimeSpan.FromSeconds(60))).ConfigureAwait(false);
         await probe.EndAsync().ConfigureAwait(false);
         inFlight.Dispose();
-        return new LoadOutcome(requests, errors, TimeSpan.FromSeconds(duration.TotalSeconds), latency, late);
+        // Throughput over the schedule, or until the last measured answer when the server fell behind it.
+        var window = TimeSpan.FromSeconds(Math.Max(duration.TotalSeconds, (Volatile.Read(ref lastEnd) - measureStart) / (double)Stopwatch.Frequency));
+        return new LoadOutcome(requests, errors, window, latency, late);
+    }
+
+    private static void InterlockedMax(ref long field, long value)
+    {
+        var current = Volatile.Read(ref field);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref field, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
     }
 
     private static async Task DelayUntilAsync(long timestamp)

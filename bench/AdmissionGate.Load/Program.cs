@@ -13,6 +13,7 @@ var rates = new Option<string>("--rates") { Description = "Open-loop rates (requ
 var coldRate = new Option<double>("--cold-rate") { Description = "Open-loop rate of the cold verification scenario.", DefaultValueFactory = _ => 100 };
 var mutateRate = new Option<double>("--mutate-rate") { Description = "Open-loop rate of the mutation scenario.", DefaultValueFactory = _ => 1000 };
 var burst = new Option<int>("--burst") { Description = "Pods in the rollout burst.", DefaultValueFactory = _ => 500 };
+var burstRounds = new Option<int>("--burst-rounds") { Description = "Rollout bursts, each of a new image.", DefaultValueFactory = _ => 3 };
 var scenarios = new Option<string>("--scenarios") { Description = "Comma separated subset of " + string.Join(',', BenchSettings.AllScenarios) + ".", DefaultValueFactory = _ => string.Join(',', BenchSettings.AllScenarios) };
 var noCrossCheck = new Option<bool>("--no-h2load") { Description = "Skip the h2load cross-check." };
 var serverCpus = new Option<string?>("--server-cpus") { Description = "Run the gate and the baseline under taskset -c LIST (e.g. 1); start the generator itself under taskset for the other CPUs." };
@@ -20,7 +21,7 @@ var gateArgs = new Option<string[]>("--gate-arg") { Description = "Extra argumen
 
 var run = new Command("run", "Run every scenario against fresh gate processes and report.")
 {
-    gate, baseline, template, output, warmup, duration, levels, rates, coldRate, mutateRate, burst, scenarios, noCrossCheck, gateArgs, serverCpus,
+    gate, baseline, template, output, warmup, duration, levels, rates, coldRate, mutateRate, burst, burstRounds, scenarios, noCrossCheck, gateArgs, serverCpus,
 };
 run.SetAction(async (parse, cancellationToken) =>
 {
@@ -47,6 +48,7 @@ run.SetAction(async (parse, cancellationToken) =>
             ColdRate = Positive(parse.GetValue(coldRate), "--cold-rate"),
             MutateRate = Positive(parse.GetValue(mutateRate), "--mutate-rate"),
             BurstPods = (int)Positive(parse.GetValue(burst), "--burst"),
+            BurstRounds = (int)Positive(parse.GetValue(burstRounds), "--burst-rounds"),
             Scenarios = selected,
             CrossCheck = !parse.GetValue(noCrossCheck),
             ExtraGateArguments = parse.GetValue(gateArgs) ?? [],
