@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using AdmissionGate.Load;
 
+ChildProcesses.KillOnExit();
+
 var gate = new Option<string>("--gate") { Description = "The gate executable (Release build of src/AdmissionGate).", Required = true };
 var baseline = new Option<string>("--baseline") { Description = "The baseline server executable (bench/AdmissionGate.Baseline).", Required = true };
 var template = new Option<string>("--policy-template") { Description = "Benchmark policy with ${REGISTRY} and ${KEY_PEM} placeholders.", DefaultValueFactory = _ => "bench/policy.template.yaml" };

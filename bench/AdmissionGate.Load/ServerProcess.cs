@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 
@@ -6,12 +5,10 @@ namespace AdmissionGate.Load;
 
 /// <summary>
 /// A server under test (the gate or the baseline) in its own process, started through <c>sh -c exec</c> so the PID
-/// is the server's own and its output goes to a log file. Every process is killed on dispose, on Ctrl-C and at exit.
+/// is the server's own and its output goes to a log file. Killed on dispose (and by <see cref="ChildProcesses"/> on Ctrl-C).
 /// </summary>
 internal sealed class ServerProcess : IAsyncDisposable
 {
-    private static readonly ConcurrentDictionary<int, Process> Live = new();
-
     private readonly Process _process;
 
     private ServerProcess(string name, Process process, LoadClient control, string logPath, string thumbprint)
@@ -38,12 +35,6 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public string LogPath { get; }
 
-    static ServerProcess()
-    {
-        Console.CancelKeyPress += (_, _) => KillAll();
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
-    }
-
     /// <param name="cpus">When set, the server runs under <c>taskset -c CPUS</c> (keeps it off the generator's cores).</param>
     public static async Task<ServerProcess> StartAsync(string name, string executable, IEnumerable<string> arguments, Uri baseAddress, string thumbprint, string logPath, TimeSpan readyTimeout, string? cpus = null)
     {
@@ -68,7 +59,6 @@ internal sealed class ServerProcess : IAsyncDisposable
         var control = new LoadClient(baseAddress, thumbprint, http2: false, maxConnections: 2);
         var started = Stopwatch.GetTimestamp();
         var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {executable}");
-        Live[process.Id] = process;
         var server = new ServerProcess(name, process, control, logPath, thumbprint);
         var deadline = started + (long)(readyTimeout.TotalSeconds * Stopwatch.Frequency);
         while (Stopwatch.GetTimestamp() < deadline)
@@ -103,7 +93,6 @@ internal sealed class ServerProcess : IAsyncDisposable
             await _process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
         }
 
-        Live.TryRemove(_process.Id, out _);
         _process.Dispose();
     }
 
@@ -129,20 +118,6 @@ internal sealed class ServerProcess : IAsyncDisposable
         catch (IOException)
         {
             return "(no output)";
-        }
-    }
-
-    private static void KillAll()
-    {
-        foreach (var (_, process) in Live)
-        {
-            try
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-            }
         }
     }
 }
