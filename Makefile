@@ -5,7 +5,7 @@ CONFIG ?= Debug
 GATE_PROJECT := src/AdmissionGate/AdmissionGate.csproj
 RESULTS := artifacts/test-results
 
-.PHONY: run test build deps format format-check clean conformance microbench
+.PHONY: run test build deps format format-check clean conformance microbench bench
 
 ## Run the gate locally over HTTPS on 127.0.0.1:8443 with the embedded default policy.
 run:
@@ -33,6 +33,29 @@ microbench:
 
 deps:
 	@scripts/install-test-deps.sh
+
+## Load benchmark (bench/README.md): Release build, the gate and a baseline under HTTPS load, a table on stdout and
+## bench/results/latest.json. Knobs: BENCH_DURATION, BENCH_WARMUP (seconds per run), BENCH_LEVELS, BENCH_RATES,
+## BENCH_SCENARIOS, BENCH_SERVER_CPUS / BENCH_LOAD_CPUS (taskset CPU lists, e.g. 1 and 0), BENCH_ARGS (more options).
+BENCH_DURATION ?= 5
+BENCH_WARMUP ?= 2
+BENCH_LEVELS ?= 1,16,64,256
+BENCH_RATES ?= 2000,5000
+BENCH_SCENARIOS ?= baseline,allow,signed,cold,mutate,rollout
+BENCH_SERVER_CPUS ?=
+BENCH_LOAD_CPUS ?=
+BENCH_ARGS ?=
+BENCH_BIN := bin/Release/net10.0
+bench:
+	@scripts/install-bench-deps.sh
+	$(DOTNET) build bench/AdmissionGate.Load/AdmissionGate.Load.csproj -c Release -v q -nologo
+	$(DOTNET) build bench/AdmissionGate.Baseline/AdmissionGate.Baseline.csproj -c Release -v q -nologo
+	$(if $(BENCH_LOAD_CPUS),taskset -c $(BENCH_LOAD_CPUS)) bench/AdmissionGate.Load/$(BENCH_BIN)/AdmissionGate.Load run \
+	  --gate src/AdmissionGate/$(BENCH_BIN)/admission-gate \
+	  --baseline bench/AdmissionGate.Baseline/$(BENCH_BIN)/AdmissionGate.Baseline \
+	  --policy-template bench/policy.template.yaml --output bench/results/latest.json \
+	  --duration $(BENCH_DURATION) --warmup $(BENCH_WARMUP) --levels $(BENCH_LEVELS) --rates $(BENCH_RATES) \
+	  --scenarios $(BENCH_SCENARIOS) $(if $(BENCH_SERVER_CPUS),--server-cpus $(BENCH_SERVER_CPUS)) $(BENCH_ARGS)
 
 format:
 	$(DOTNET) format AdmissionGate.sln

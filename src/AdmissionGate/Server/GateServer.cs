@@ -55,6 +55,7 @@ public static class GateServer
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<GateMetrics>();
+        services.AddSingleton<RuntimeMetrics>();
         services.AddAuditLog(options.Audit);
         services.AddSingleton(sp =>
         {
@@ -109,6 +110,7 @@ public static class GateServer
 
         var app = builder.Build();
         var handler = app.Services.GetRequiredService<AdmissionHandler>();
+        app.Services.GetRequiredService<RuntimeMetrics>();
         var readiness = app.Services.GetRequiredService<Readiness>();
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         lifetime.ApplicationStarted.Register(readiness.MarkStarted);

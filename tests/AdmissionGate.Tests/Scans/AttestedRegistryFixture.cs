@@ -132,7 +132,7 @@ public sealed class AttestedRegistryFixture : IAsyncLifetime
             ["payload"] = envelope["payload"]!.GetValue<string>(),
             ["signatures"] = new JsonArray(new JsonObject { ["keyid"] = "", ["sig"] = envelope["signatures"]![0]!["sig"]!.GetValue<string>() }),
         };
-        return (Encoding.UTF8.GetBytes(json.ToJsonString()), SignedRegistryFixture.CosignAnnotations(bundle, ""));
+        return (Encoding.UTF8.GetBytes(json.ToJsonString()), CosignSignatureLayout.Annotations(bundle, ""));
     }
 
     private static byte[] Envelope(byte[] statement, byte[] signature) => Encoding.UTF8.GetBytes(new JsonObject

@@ -1,7 +1,5 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json.Nodes;
 using AdmissionGate.Sigstore;
 using FluentAssertions;
 using Org.BouncyCastle.Crypto.Generators;
@@ -45,55 +43,8 @@ public class ManagedKeyBundleTests
 
     private static (string Bundle, string Root) Build(Signer signer, ECDsa rekor, long integratedTime, byte[]? signatureOverride = null, string? entryKeyPem = null)
     {
-        var signature = signatureOverride ?? signer.Sign(Artifact);
-        var digest = SHA256.HashData(Artifact);
-        var body = Encoding.UTF8.GetBytes(
-            "{\"apiVersion\":\"0.0.1\",\"kind\":\"hashedrekord\",\"spec\":{\"data\":{\"hash\":{\"algorithm\":\"sha256\",\"value\":\"" + Convert.ToHexStringLower(digest) +
-            "\"}},\"signature\":{\"content\":\"" + Convert.ToBase64String(signature) + "\",\"publicKey\":{\"content\":\"" +
-            Convert.ToBase64String(Encoding.UTF8.GetBytes(entryKeyPem ?? signer.Pem)) + "\"}}}}");
-        var rekorSpki = rekor.ExportSubjectPublicKeyInfo();
-        var logId = SHA256.HashData(rekorSpki);
-        const long logIndex = 4242;
-        var set = rekor.SignData(SignedEntryTimestamp.CanonicalPayload(body, integratedTime, logId, logIndex), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
-        var bundle = new JsonObject
-        {
-            ["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.1",
-            ["verificationMaterial"] = new JsonObject
-            {
-                ["publicKey"] = new JsonObject { ["hint"] = "k" },
-                ["tlogEntries"] = new JsonArray(new JsonObject
-                {
-                    ["logIndex"] = logIndex.ToString(CultureInfo.InvariantCulture),
-                    ["logId"] = new JsonObject { ["keyId"] = Convert.ToBase64String(logId) },
-                    ["kindVersion"] = new JsonObject { ["kind"] = "hashedrekord", ["version"] = "0.0.1" },
-                    ["integratedTime"] = integratedTime.ToString(CultureInfo.InvariantCulture),
-                    ["inclusionPromise"] = new JsonObject { ["signedEntryTimestamp"] = Convert.ToBase64String(set) },
-                    ["canonicalizedBody"] = Convert.ToBase64String(body),
-                }),
-            },
-            ["messageSignature"] = new JsonObject
-            {
-                ["messageDigest"] = new JsonObject { ["algorithm"] = "SHA2_256", ["digest"] = Convert.ToBase64String(digest) },
-                ["signature"] = Convert.ToBase64String(signature),
-            },
-        }.ToJsonString();
-        var root = new JsonObject
-        {
-            ["mediaType"] = "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-            ["tlogs"] = new JsonArray(new JsonObject
-            {
-                ["baseUrl"] = "https://rekor.test",
-                ["hashAlgorithm"] = "SHA2_256",
-                ["publicKey"] = new JsonObject
-                {
-                    ["rawBytes"] = Convert.ToBase64String(rekorSpki),
-                    ["keyDetails"] = "PKIX_ECDSA_P256_SHA_256",
-                    ["validFor"] = new JsonObject { ["start"] = "2020-01-01T00:00:00Z" },
-                },
-                ["logId"] = new JsonObject { ["keyId"] = Convert.ToBase64String(logId) },
-            }),
-        }.ToJsonString();
-        return (bundle, root);
+        var (bundle, root) = ManagedKeyBundle.Build(Artifact, signatureOverride ?? signer.Sign(Artifact), entryKeyPem ?? signer.Pem, rekor, integratedTime);
+        return (bundle.ToJsonString(), root.ToJsonString());
     }
 
     private static VerificationResult Verify((string Bundle, string Root) material, string keyPem) =>

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -130,62 +129,13 @@ public sealed class SignedRegistryFixture : IAsyncLifetime
         System.IO.Directory.Delete(Directory, recursive: true);
     }
 
-    private string SimpleSigningPayload(string digest) => new JsonObject
-    {
-        ["critical"] = new JsonObject
-        {
-            ["identity"] = new JsonObject { ["docker-reference"] = $"{Registry.Registry}/{Repository}" },
-            ["image"] = new JsonObject { ["docker-manifest-digest"] = digest },
-            ["type"] = "cosign container image signature",
-        },
-        ["optional"] = null,
-    }.ToJsonString();
+    private string SimpleSigningPayload(string digest) =>
+        CosignSignatureLayout.SimpleSigningPayload($"{Registry.Registry}/{Repository}", digest);
 
-    /// <summary>
-    /// The cosign layout: an image manifest under sha256-HEX.sig, one simple-signing layer per signature, carrying the
-    /// signature, the Rekor bundle and (keyless only) the certificate. <paramref name="payload"/> replaces the signed
-    /// payload's bytes, to store a tampered one.
-    /// </summary>
-    private static async Task PushLegacySignatureAsync(RegistryPusher pusher, string imageDigest, string payloadPath, byte[]? payload = null)
-    {
-        var bundle = JsonNode.Parse(await File.ReadAllTextAsync(payloadPath + ".sigstore.json"))!;
-        var annotations = CosignAnnotations(bundle, bundle["messageSignature"]!["signature"]!.GetValue<string>());
-        var config = await pusher.PushBlobAsync("{}"u8.ToArray(), "application/vnd.oci.image.config.v1+json");
-        var layer = await pusher.PushBlobAsync(payload ?? await File.ReadAllBytesAsync(payloadPath), "application/vnd.dev.cosign.simplesigning.v1+json");
-        var manifest = ManifestJson.Image(OciMediaTypes.OciManifest, config, []);
-        manifest["layers"] = new JsonArray(ManifestJson.Descriptor(layer, annotations: annotations));
-        await pusher.PushManifestAsync(manifest, imageDigest.Replace(':', '-') + ".sig", OciMediaTypes.OciManifest);
-    }
-
-    /// <summary>A Sigstore bundle's material as cosign's legacy layer annotations (certificate, Rekor bundle, signature).</summary>
-    internal static Dictionary<string, string> CosignAnnotations(JsonNode bundle, string signature)
-    {
-        var material = bundle["verificationMaterial"]!;
-        var certB64 = (material["certificate"]?["rawBytes"] ?? material["x509CertificateChain"]?["certificates"]![0]!["rawBytes"])?.GetValue<string>();
-        var entry = material["tlogEntries"]![0]!;
-        var rekorBundle = new JsonObject
-        {
-            ["SignedEntryTimestamp"] = entry["inclusionPromise"]!["signedEntryTimestamp"]!.GetValue<string>(),
-            ["Payload"] = new JsonObject
-            {
-                ["body"] = entry["canonicalizedBody"]!.GetValue<string>(),
-                ["integratedTime"] = long.Parse(entry["integratedTime"]!.GetValue<string>(), CultureInfo.InvariantCulture),
-                ["logIndex"] = long.Parse(entry["logIndex"]?.GetValue<string>() ?? "0", CultureInfo.InvariantCulture),
-                ["logID"] = Convert.ToHexStringLower(Convert.FromBase64String(entry["logId"]!["keyId"]!.GetValue<string>())),
-            },
-        };
-        var annotations = new Dictionary<string, string>
-        {
-            ["dev.cosignproject.cosign/signature"] = signature,
-            ["dev.sigstore.cosign/bundle"] = rekorBundle.ToJsonString(),
-        };
-        if (certB64 is not null)
-        {
-            annotations["dev.sigstore.cosign/certificate"] = "-----BEGIN CERTIFICATE-----\n" + certB64 + "\n-----END CERTIFICATE-----\n";
-        }
-
-        return annotations;
-    }
+    /// <summary><paramref name="payload"/> replaces the signed payload's bytes, to store a tampered one.</summary>
+    private static async Task PushLegacySignatureAsync(RegistryPusher pusher, string imageDigest, string payloadPath, byte[]? payload = null) =>
+        await CosignSignatureLayout.PushAsync(pusher, imageDigest, payload ?? await File.ReadAllBytesAsync(payloadPath),
+            JsonNode.Parse(await File.ReadAllTextAsync(payloadPath + ".sigstore.json"))!);
 
     /// <summary>Attaches bundles as referrers of the image (referrers tag schema: one index listing them all).</summary>
     internal static async Task PushBundleReferrersAsync(RegistryPusher pusher, string imageDigest, params byte[][] bundles)

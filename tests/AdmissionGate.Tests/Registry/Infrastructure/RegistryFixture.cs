@@ -26,6 +26,7 @@ public class RegistryFixture : IAsyncLifetime
     private readonly RegistryAuthMode mode;
     private readonly bool tls;
     private readonly ConcurrentQueue<string> log = new();
+    private readonly ConcurrentQueue<string> accessLog = new();
     private Process? process;
     private string workDir = null!;
 
@@ -51,6 +52,12 @@ public class RegistryFixture : IAsyncLifetime
     public string? CaBundlePath { get; private set; }
 
     public string RecentLog => string.Join('\n', log);
+
+    /// <summary>Record every HTTP request the registry serves in <see cref="AccessLog"/> (off by default: tests rarely need it).</summary>
+    public bool LogRequests { get; init; }
+
+    /// <summary>The registry's access log lines (combined log format), oldest first, when <see cref="LogRequests"/> is set.</summary>
+    public IReadOnlyCollection<string> AccessLog => accessLog;
 
     public async Task InitializeAsync()
     {
@@ -87,7 +94,7 @@ public class RegistryFixture : IAsyncLifetime
             var port = FreePort();
             var config = Path.Combine(workDir, "config.yml");
             await File.WriteAllTextAsync(config,
-                "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n" +
+                "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: " + (LogRequests ? "false" : "true") + "\nstorage:\n  filesystem:\n" +
                 $"    rootdirectory: {Path.Combine(workDir, "data")}\n  delete:\n    enabled: true\n" +
                 $"http:\n  addr: 127.0.0.1:{port}\n  secret: admission-gate-test-secret\n" + tlsSection + authSection);
             Registry = $"127.0.0.1:{port}";
@@ -150,7 +157,16 @@ public class RegistryFixture : IAsyncLifetime
 
         process = Process.Start(info) ?? throw new InvalidOperationException("docker-registry could not be started");
         process.ErrorDataReceived += (_, e) => Remember(e.Data);
-        process.OutputDataReceived += (_, e) => Remember(e.Data);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (LogRequests && e.Data is { } line && line.Contains(" HTTP/1.1\" ", StringComparison.Ordinal))
+            {
+                accessLog.Enqueue(line);
+                return;
+            }
+
+            Remember(e.Data);
+        };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
     }

@@ -1,0 +1,54 @@
+using AdmissionGate.Tests.Metrics;
+
+namespace AdmissionGate.Load;
+
+/// <summary>
+/// Samples a server process at the edges of a measurement window: CPU time from /proc and, for the gate, GC
+/// collection counts from its /metrics.
+/// </summary>
+internal sealed class ProcessProbe(ServerProcess server, bool hasMetrics) : IMeasurementProbe
+{
+    private double _cpuStart;
+    private double _cpuEnd;
+    private double _ownCpuStart;
+    private double _ownCpuEnd;
+    private long[]? _gcStart;
+    private long[]? _gcEnd;
+
+    public double CpuSeconds => _cpuEnd - _cpuStart;
+
+    /// <summary>CPU the load generator itself (this process) used in the window: it competes with the server for the cores.</summary>
+    public double GeneratorCpuSeconds => _ownCpuEnd - _ownCpuStart;
+
+    public long[]? GcCollections => _gcStart is null || _gcEnd is null ? null : [.. _gcEnd.Zip(_gcStart, (end, start) => end - start)];
+
+    public async Task BeginAsync()
+    {
+        _gcStart = hasMetrics ? await GcCountsAsync(server).ConfigureAwait(false) : null;
+        _cpuStart = ProcFs.CpuSeconds(server.Pid);
+        _ownCpuStart = ProcFs.CpuSeconds(Environment.ProcessId);
+    }
+
+    public async Task EndAsync()
+    {
+        _cpuEnd = ProcFs.CpuSeconds(server.Pid);
+        _ownCpuEnd = ProcFs.CpuSeconds(Environment.ProcessId);
+        _gcEnd = hasMetrics ? await GcCountsAsync(server).ConfigureAwait(false) : null;
+    }
+
+    public static async Task<PrometheusScrape> ScrapeAsync(ServerProcess server)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        return PrometheusTextParser.Parse(await server.Control.GetStringAsync("/metrics", timeout.Token).ConfigureAwait(false));
+    }
+
+    /// <summary>The sum of every sample called <paramref name="name"/>, whatever its labels (0 when absent).</summary>
+    public static double Sum(PrometheusScrape scrape, string name) =>
+        scrape.Samples.Where(s => s.Name == name).Sum(s => s.Value);
+
+    private static async Task<long[]> GcCountsAsync(ServerProcess server)
+    {
+        var scrape = await ScrapeAsync(server).ConfigureAwait(false);
+        return [.. new[] { "gen0", "gen1", "gen2" }.Select(g => (long)scrape.Value("admission_gate_gc_collections_total", ("generation", g)))];
+    }
+}

@@ -1,0 +1,36 @@
+using System.Diagnostics.Metrics;
+using AdmissionGate.Metrics;
+using FluentAssertions;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit;
+
+namespace AdmissionGate.Tests.Metrics;
+
+public sealed class RuntimeMetricsTests
+{
+    [Fact]
+    public void Gc_collections_and_allocations_are_exported_and_follow_the_runtime()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var factory = services.GetRequiredService<IMeterFactory>();
+        var options = new PrometheusExporterOptions { MeterScope = factory };
+        options.MeterNames.Add(GateMetrics.MeterName);
+        using var exporter = new PrometheusExporter(options);
+        using var metrics = new GateMetrics(factory);
+        _ = new RuntimeMetrics(metrics);
+
+        var before = PrometheusTextParser.Parse(exporter.Collect());
+        GC.Collect(0, GCCollectionMode.Forced, blocking: true);
+        var buffer = new byte[4 * 1024 * 1024];
+        GC.KeepAlive(buffer);
+        var after = PrometheusTextParser.Parse(exporter.Collect());
+
+        var gen0Before = before.Value("admission_gate_gc_collections_total", ("generation", "gen0"));
+        after.Value("admission_gate_gc_collections_total", ("generation", "gen0")).Should().BeGreaterThanOrEqualTo(gen0Before + 1);
+        after.Value("admission_gate_gc_collections_total", ("generation", "gen2")).Should()
+            .BeInRange(before.Value("admission_gate_gc_collections_total", ("generation", "gen2")), GC.CollectionCount(2));
+        (after.Value("admission_gate_gc_allocated_bytes_total") - before.Value("admission_gate_gc_allocated_bytes_total"))
+            .Should().BeGreaterThanOrEqualTo(buffer.Length);
+        after.Value("admission_gate_gc_heap_bytes").Should().BePositive();
+    }
+}
