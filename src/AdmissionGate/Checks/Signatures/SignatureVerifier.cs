@@ -47,6 +47,11 @@ public sealed class SignatureVerifier(TimeProvider time, SignatureMetrics metric
         {
             return await SingleFlightAsync(_tagsInflight, key, async () =>
             {
+                if (Fresh(_tags, key) is { } resolved)
+                {
+                    return resolved;
+                }
+
                 using var budget = new CancellationTokenSource(settings.Budget, time);
                 var digest = await client.ResolveDigestAsync(registry, repository, tag, budget.Token).ConfigureAwait(false);
                 Store(_tags, key, new Entry<string>(digest, time.GetUtcNow() + settings.TagCacheTtl));
@@ -70,8 +75,18 @@ public sealed class SignatureVerifier(TimeProvider time, SignatureMetrics metric
         }
 
         metrics.Cache("signature", "miss");
-        return await SingleFlightAsync(_inflight, key, () => LookupAsync(client, registry, repository, digest, rule, settings, key), cancellationToken).ConfigureAwait(false);
+        return await SingleFlightAsync(_inflight, key, () => Fresh(_results, key) is { } outcome
+            ? Task.FromResult(outcome)
+            : LookupAsync(client, registry, repository, digest, rule, settings, key), cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Checked again when a flight starts: a caller that missed the cache just before the previous flight stored
+    /// its result and left would otherwise start a second lookup of the same key.
+    /// </summary>
+    private T? Fresh<T>(ConcurrentDictionary<string, Entry<T>> cache, string key)
+        where T : class =>
+        cache.TryGetValue(key, out var entry) && time.GetUtcNow() < entry.ExpiresAt ? entry.Value : null;
 
     private async Task<T> SingleFlightAsync<T>(ConcurrentDictionary<string, Lazy<Task<T>>> inflight, string key, Func<Task<T>> work, CancellationToken cancellationToken)
     {
