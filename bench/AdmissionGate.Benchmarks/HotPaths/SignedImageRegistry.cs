@@ -3,7 +3,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using AdmissionGate.Sigstore;
+using AdmissionGate.Tests.Sigstore;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -85,7 +85,10 @@ public sealed class SignedImageRegistry : IAsyncDisposable
         var imageDigest = Add(image, ManifestMediaType);
         PinnedImage = $"{host}/{Repository}@{imageDigest}";
 
-        var (bundle, trustedRoot) = SignDigest(signer, rekor, Convert.FromHexString(imageDigest["sha256:".Length..]));
+        var signature = signer.SignData(image, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+        var (bundleJson, rootJson) = ManagedKeyBundle.Build(image, signature, signer.ExportSubjectPublicKeyInfoPem(), rekor, DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeSeconds());
+        var bundle = Encoding.UTF8.GetBytes(bundleJson.ToJsonString());
+        var trustedRoot = rootJson.ToJsonString();
         var bundleDigest = Add(bundle, BundleMediaType);
         var referrer = Encoding.UTF8.GetBytes(new JsonObject
         {
@@ -136,70 +139,6 @@ public sealed class SignedImageRegistry : IAsyncDisposable
                       require: anyOf
                       authorities: [{name: release-key, key: {trustRoot: bench, pem: "{{{pem}}}"}}]
             """);
-    }
-
-    /// <summary>A managed-key bundle over an image digest, and the trusted root holding the log key that vouches for it.</summary>
-    private static (byte[] Bundle, string TrustedRoot) SignDigest(ECDsa signer, ECDsa rekor, byte[] digest)
-    {
-        var signature = signer.SignHash(digest, DSASignatureFormat.Rfc3279DerSequence);
-        var body = Encoding.UTF8.GetBytes(new JsonObject
-        {
-            ["apiVersion"] = "0.0.1",
-            ["kind"] = "hashedrekord",
-            ["spec"] = new JsonObject
-            {
-                ["data"] = new JsonObject { ["hash"] = new JsonObject { ["algorithm"] = "sha256", ["value"] = Convert.ToHexStringLower(digest) } },
-                ["signature"] = new JsonObject
-                {
-                    ["content"] = Convert.ToBase64String(signature),
-                    ["publicKey"] = new JsonObject { ["content"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(signer.ExportSubjectPublicKeyInfoPem())) },
-                },
-            },
-        }.ToJsonString());
-        var rekorKey = rekor.ExportSubjectPublicKeyInfo();
-        var logId = SHA256.HashData(rekorKey);
-        const long logIndex = 7;
-        var integratedTime = DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeSeconds();
-        var set = rekor.SignData(SignedEntryTimestamp.CanonicalPayload(body, integratedTime, logId, logIndex), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
-        var bundle = new JsonObject
-        {
-            ["mediaType"] = BundleMediaType,
-            ["verificationMaterial"] = new JsonObject
-            {
-                ["publicKey"] = new JsonObject { ["hint"] = "release-key" },
-                ["tlogEntries"] = new JsonArray(new JsonObject
-                {
-                    ["logIndex"] = logIndex.ToString(CultureInfo.InvariantCulture),
-                    ["logId"] = new JsonObject { ["keyId"] = Convert.ToBase64String(logId) },
-                    ["kindVersion"] = new JsonObject { ["kind"] = "hashedrekord", ["version"] = "0.0.1" },
-                    ["integratedTime"] = integratedTime.ToString(CultureInfo.InvariantCulture),
-                    ["inclusionPromise"] = new JsonObject { ["signedEntryTimestamp"] = Convert.ToBase64String(set) },
-                    ["canonicalizedBody"] = Convert.ToBase64String(body),
-                }),
-            },
-            ["messageSignature"] = new JsonObject
-            {
-                ["messageDigest"] = new JsonObject { ["algorithm"] = "SHA2_256", ["digest"] = Convert.ToBase64String(digest) },
-                ["signature"] = Convert.ToBase64String(signature),
-            },
-        }.ToJsonString();
-        var root = new JsonObject
-        {
-            ["mediaType"] = "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-            ["tlogs"] = new JsonArray(new JsonObject
-            {
-                ["baseUrl"] = "https://rekor.bench.invalid",
-                ["hashAlgorithm"] = "SHA2_256",
-                ["publicKey"] = new JsonObject
-                {
-                    ["rawBytes"] = Convert.ToBase64String(rekorKey),
-                    ["keyDetails"] = "PKIX_ECDSA_P256_SHA_256",
-                    ["validFor"] = new JsonObject { ["start"] = "2020-01-01T00:00:00Z" },
-                },
-                ["logId"] = new JsonObject { ["keyId"] = Convert.ToBase64String(logId) },
-            }),
-        }.ToJsonString();
-        return (Encoding.UTF8.GetBytes(bundle), root);
     }
 
     private static JsonObject Descriptor(string mediaType, string digest, long size) =>
