@@ -67,17 +67,9 @@ public sealed class AttestedRegistryFixture : IAsyncLifetime
             ("forged-subject", SignedRegistryFixture.Identity, legacy, PredicateTypes.CosignVuln, clean.DeepClone()),
             ("forged-referrer", SignedRegistryFixture.OtherIdentity, Digests["forged"], PredicateTypes.CosignVuln, clean.DeepClone()),
         };
-        var signings = new List<string>();
-        foreach (var s in statements)
-        {
-            var path = Path.Combine(Directory, s.Name + ".intoto.json");
-            await File.WriteAllBytesAsync(path, PredicateTests.Statement(InTotoStatement.StatementV1, s.Digest, s.Type, s.Predicate));
-            signings.Add($"{s.Identity}={path}");
-        }
-
-        await SignedRegistryFixture.RunNodeAsync(["sign-files.js", Directory, .. signings]);
-        JsonNode Bundle(string name) => JsonNode.Parse(File.ReadAllText(Path.Combine(Directory, name + ".intoto.json.sigstore.json")))!;
-        byte[] BundleBytes(string name) => File.ReadAllBytes(Path.Combine(Directory, name + ".intoto.json.sigstore.json"));
+        await AttestAsync(Directory, statements);
+        JsonNode Bundle(string name) => AttestedRegistryFixture.Bundle(Directory, name);
+        byte[] BundleBytes(string name) => File.ReadAllBytes(BundlePath(Directory, name));
 
         await PushAttestationsAsync(pusher, legacy, [Signed(Bundle("legacy-vuln")), Signed(Bundle("legacy-vex")), Signed(Bundle("legacy-spdx"))]);
         await SignedRegistryFixture.PushBundleReferrersAsync(pusher, Digests["referrers"], BundleBytes("referrers-new"), BundleBytes("referrers-old"), BundleBytes("referrers-cdx"));
@@ -94,6 +86,28 @@ public sealed class AttestedRegistryFixture : IAsyncLifetime
         ]);
         await SignedRegistryFixture.PushBundleReferrersAsync(pusher, Digests["forged"], BundleBytes("forged-referrer"));
     }
+
+    /// <summary>
+    /// Writes each in-toto statement to <paramref name="directory"/> and has sigstore-js attest it as its identity
+    /// against @sigstore/mock, which also leaves the mock's trusted_root.json there.
+    /// </summary>
+    internal static async Task AttestAsync(string directory, IEnumerable<(string Name, string Identity, string Digest, string Type, JsonNode Predicate)> statements)
+    {
+        var signings = new List<string>();
+        foreach (var s in statements)
+        {
+            var path = Path.Combine(directory, s.Name + ".intoto.json");
+            await File.WriteAllBytesAsync(path, PredicateTests.Statement(InTotoStatement.StatementV1, s.Digest, s.Type, s.Predicate));
+            signings.Add($"{s.Identity}={path}");
+        }
+
+        await SignedRegistryFixture.RunNodeAsync(["sign-files.js", directory, .. signings]);
+    }
+
+    /// <summary>The Sigstore bundle <see cref="AttestAsync"/> produced for the statement <paramref name="name"/>.</summary>
+    internal static JsonNode Bundle(string directory, string name) => JsonNode.Parse(File.ReadAllText(BundlePath(directory, name)))!;
+
+    private static string BundlePath(string directory, string name) => Path.Combine(directory, name + ".intoto.json.sigstore.json");
 
     public async Task DisposeAsync()
     {
@@ -123,7 +137,7 @@ public sealed class AttestedRegistryFixture : IAsyncLifetime
     };
 
     /// <summary>A sigstore-js attestation bundle as a cosign .att layer: its envelope, its material as annotations.</summary>
-    private static (byte[] Envelope, Dictionary<string, string> Annotations) Signed(JsonNode bundle)
+    internal static (byte[] Envelope, Dictionary<string, string> Annotations) Signed(JsonNode bundle)
     {
         var envelope = bundle["dsseEnvelope"]!;
         var json = new JsonObject
@@ -149,7 +163,7 @@ public sealed class AttestedRegistryFixture : IAsyncLifetime
     }
 
     /// <summary>The cosign v2 layout: an image manifest under sha256-HEX.att, one DSSE envelope layer per attestation.</summary>
-    private static async Task PushAttestationsAsync(RegistryPusher pusher, string imageDigest, IReadOnlyList<(byte[] Envelope, Dictionary<string, string> Annotations)> attestations)
+    internal static async Task PushAttestationsAsync(RegistryPusher pusher, string imageDigest, IReadOnlyList<(byte[] Envelope, Dictionary<string, string> Annotations)> attestations)
     {
         var config = await pusher.PushBlobAsync("{}"u8.ToArray(), "application/vnd.oci.image.config.v1+json");
         var layers = new JsonArray();

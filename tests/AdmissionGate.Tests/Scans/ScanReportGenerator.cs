@@ -21,20 +21,30 @@ internal static class ScanReportGenerator
     {
         var random = new Random(seed);
         var findings = new List<GeneratedFinding>();
-        var targets = new[] { ("app (debian 12.5)", "os-pkgs", "debian"), ("usr/local/lib/node_modules", "lang-pkgs", "node-pkg"), ("app/requirements.txt", "lang-pkgs", "pip") };
-        var results = new JsonArray();
-        var perTarget = targets.Select(_ => new JsonArray()).ToArray();
         for (var i = 0; i < count; i++)
         {
             var word = TrivySeverities[random.Next(TrivySeverities.Length)];
-            var finding = new GeneratedFinding(
+            findings.Add(new GeneratedFinding(
                 $"CVE-{2020 + (i % 5)}-{10000 + i}",
                 $"lib{(char)('a' + (i % 26))}{i % 41}",
                 $"1.{i % 10}.{i % 7}",
                 random.Next(3) == 0 ? null : $"1.{i % 10}.{(i % 7) + 1}",
                 word,
-                Enum.Parse<Severity>(word, ignoreCase: true));
-            findings.Add(finding);
+                Enum.Parse<Severity>(word, ignoreCase: true)));
+        }
+
+        return (Trivy(findings, createdAt), findings);
+    }
+
+    /// <summary>A Trivy report of exactly <paramref name="findings"/> (their severity words must be Trivy's).</summary>
+    public static JsonObject Trivy(IReadOnlyList<GeneratedFinding> findings, DateTimeOffset createdAt)
+    {
+        var targets = new[] { ("app (debian 12.5)", "os-pkgs", "debian"), ("usr/local/lib/node_modules", "lang-pkgs", "node-pkg"), ("app/requirements.txt", "lang-pkgs", "pip") };
+        var results = new JsonArray();
+        var perTarget = targets.Select(_ => new JsonArray()).ToArray();
+        for (var i = 0; i < findings.Count; i++)
+        {
+            var finding = findings[i];
             var target = i % targets.Length;
             perTarget[target].Add(TrivyVulnerability(finding, targets[target].Item3));
             if (i % 50 == 0)
@@ -56,7 +66,7 @@ internal static class ScanReportGenerator
         }
 
         results.Add(new JsonObject { ["Target"] = "Dockerfile", ["Class"] = "config", ["Type"] = "dockerfile", ["MisconfSummary"] = new JsonObject { ["Successes"] = 20, ["Failures"] = 1 } });
-        var report = new JsonObject
+        return new JsonObject
         {
             ["SchemaVersion"] = 2,
             ["CreatedAt"] = createdAt.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffffK", CultureInfo.InvariantCulture),
@@ -70,7 +80,6 @@ internal static class ScanReportGenerator
             },
             ["Results"] = results,
         };
-        return (report, findings);
     }
 
     private static JsonObject TrivyVulnerability(GeneratedFinding f, string type)
