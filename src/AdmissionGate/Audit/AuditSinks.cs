@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -11,26 +12,61 @@ public interface IAuditSink : IDisposable
     void Flush();
 }
 
-/// <summary>A byte stream such as stdout; each line goes out in one write so concurrent log lines do not split it.</summary>
+/// <summary>
+/// A byte stream such as stdout. Lines are gathered and written at each flush (the writer flushes after every drain
+/// of its queue), so a busy gate makes one write per batch instead of one per event; every write holds whole lines
+/// only, so log lines on the same stream never split an audit line.
+/// </summary>
 public sealed class StreamAuditSink(Stream stream, bool ownsStream = false) : IAuditSink
 {
+    /// <summary>Small enough that a batch is a handful of pipe buffers, large enough for a few dozen events.</summary>
+    private const int BatchBytes = 64 * 1024;
+
+    private readonly ArrayBufferWriter<byte> _pending = new(BatchBytes);
+
     public static StreamAuditSink StandardOutput() => new(Console.OpenStandardOutput(), ownsStream: true);
 
-    public void Write(ReadOnlySpan<byte> line) => stream.Write(line);
+    public void Write(ReadOnlySpan<byte> line)
+    {
+        if (_pending.WrittenCount + line.Length > BatchBytes)
+        {
+            WritePending();
+        }
 
-    public void Flush() => stream.Flush();
+        if (line.Length >= BatchBytes)
+        {
+            stream.Write(line);
+            return;
+        }
+
+        _pending.Write(line);
+    }
+
+    public void Flush()
+    {
+        WritePending();
+        stream.Flush();
+    }
 
     public void Dispose()
     {
-        stream.Flush();
+        Flush();
         if (ownsStream)
         {
             stream.Dispose();
         }
     }
+
+    private void WritePending()
+    {
+        if (_pending.WrittenCount > 0)
+        {
+            stream.Write(_pending.WrittenSpan);
+            _pending.ResetWrittenCount();
+        }
+    }
 }
 
-/// <summary>A text writer such as a CLI's stderr.</summary>
 public sealed class TextWriterAuditSink(TextWriter writer) : IAuditSink
 {
     public void Write(ReadOnlySpan<byte> line) => writer.Write(Encoding.UTF8.GetString(line));
