@@ -29,8 +29,10 @@ public sealed class RuntimeMetricsTests
         after.Value("admission_gate_gc_collections_total", ("generation", "gen0")).Should().BeGreaterThanOrEqualTo(gen0Before + 1);
         after.Value("admission_gate_gc_collections_total", ("generation", "gen2")).Should()
             .BeInRange(before.Value("admission_gate_gc_collections_total", ("generation", "gen2")), GC.CollectionCount(2));
+        // The exported counter is the runtime's cheap, imprecise total: it can be off by the unused part of each
+        // thread's allocation context (a few KiB), so the 4 MiB buffer is asserted within that slack.
         (after.Value("admission_gate_gc_allocated_bytes_total") - before.Value("admission_gate_gc_allocated_bytes_total"))
-            .Should().BeGreaterThanOrEqualTo(buffer.Length);
+            .Should().BeGreaterThanOrEqualTo(buffer.Length - (64 * 1024));
         after.Value("admission_gate_gc_heap_bytes").Should().BePositive();
     }
 }
