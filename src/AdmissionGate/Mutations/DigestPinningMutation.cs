@@ -21,7 +21,7 @@ public sealed class DigestPinningMutation(PolicyRegistryClient registries, Signa
         }
 
         var settings = context.Policy.Verification;
-        var client = registries.For(context.Policy).WithAccessPolicy(RegistryAccessPolicy.FromPredicate(host => SignatureCheck.TierApproves(tier, host)));
+        var client = registries.ForTier(context.Policy, tier);
         using var budget = AdmissionDeadline.Enter(settings.Budget, cancellationToken);
         var limit = budget.Total;
         foreach (var container in context.Containers)

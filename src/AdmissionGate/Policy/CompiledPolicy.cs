@@ -1,4 +1,5 @@
 using AdmissionGate.Images;
+using AdmissionGate.Registry;
 
 namespace AdmissionGate.Policy;
 
@@ -63,6 +64,17 @@ public sealed class TierPolicy
 
     /// <summary>The tier's vulnerability gate; null when the tier does not judge vulnerabilities.</summary>
     public VulnerabilityPolicy? Vulnerabilities { get; init; }
+
+    private IReadOnlySet<string>? _approvedHosts;
+
+    /// <summary>
+    /// Whether some approved entry names this (canonical) registry host: the only hosts the gate may contact for the
+    /// tier. Computed once per compiled tier, since every registry call of every request asks.
+    /// </summary>
+    public bool ApprovesRegistry(string registry) =>
+        (_approvedHosts ??= Approved.Where(a => a.Pattern.Host is not null)
+            .Select(a => RegistryName.Canonicalize(a.Pattern.Host!))
+            .ToHashSet(StringComparer.OrdinalIgnoreCase)).Contains(registry);
 
     public ApprovedRegistry? FindApproved(ImageReference image)
     {

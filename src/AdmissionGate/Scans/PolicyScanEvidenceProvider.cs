@@ -43,7 +43,7 @@ public sealed class PolicyScanEvidenceProvider : IScanEvidenceProvider, IDisposa
         ArgumentNullException.ThrowIfNull(query);
         var image = query.Image;
         var registry = RegistryName.Canonicalize(image.Registry);
-        if (!SignatureCheck.TierApproves(query.Tier, registry))
+        if (!query.Tier.ApprovesRegistry(registry))
         {
             return ScanEvidence.None with { Unavailable = $"registry {registry} is not approved for tier {query.Tier.Tier.Name()}, so its scan evidence is not fetched" };
         }
@@ -58,11 +58,7 @@ public sealed class PolicyScanEvidenceProvider : IScanEvidenceProvider, IDisposa
         var key = $"{registry}/{image.Repository}@{query.Digest}|{image.Tag}|{settings.Fingerprint}";
         var budget = query.Policy.Verification.Budget;
         // What is left of the decision's budget: the shared lookup may run on, but this caller stops waiting then.
-        TimeSpan limit;
-        using (var left = AdmissionDeadline.Enter(budget, cancellationToken))
-        {
-            limit = left.Left;
-        }
+        var limit = AdmissionDeadline.Remaining(budget).Left;
 
         var lookup = _cache.GetOrRunAsync(key, () => LookupAsync(query, registry, source, budget), e => e.Unavailable is null ? settings.CacheTtl : TimeSpan.Zero);
         try
@@ -87,7 +83,7 @@ public sealed class PolicyScanEvidenceProvider : IScanEvidenceProvider, IDisposa
                 return await _harbor.GetAsync(source, registry, query.Image.Repository, query.Digest, registryConfig, timeout.Token).ConfigureAwait(false);
             }
 
-            var client = _registries.For(query.Policy).WithAccessPolicy(RegistryAccessPolicy.FromPredicate(host => SignatureCheck.TierApproves(query.Tier, host)));
+            var client = _registries.ForTier(query.Policy, query.Tier);
             var candidates = await AttestationFinder.FindAsync(client, registry, query.Image.Repository, query.Digest, timeout.Token).ConfigureAwait(false);
             return _attestations.Evaluate(candidates, query.Image, query.Digest, query.Policy.Scans.Authorities);
         }

@@ -35,10 +35,17 @@ public static class AdmissionDeadline
     /// </summary>
     public static Budget Enter(TimeSpan policyBudget, CancellationToken cancellationToken)
     {
+        var (total, left) = Remaining(policyBudget);
+        return new Budget(total, left, Current.Value?.Time ?? TimeProvider.System, cancellationToken);
+    }
+
+    /// <summary>The decision's whole budget and what is left of it, for callers that only wait (no timer needed).</summary>
+    public static (TimeSpan Total, TimeSpan Left) Remaining(TimeSpan policyBudget)
+    {
         var clock = Current.Value;
         var total = clock?.ApiServerLimit is { } limit && limit < policyBudget ? limit : policyBudget;
         var left = clock is null ? total : total - (clock.Time.GetUtcNow() - clock.Started);
-        return new Budget(total, left < TimeSpan.Zero ? TimeSpan.Zero : left, clock?.Time ?? TimeProvider.System, cancellationToken);
+        return (total, left < TimeSpan.Zero ? TimeSpan.Zero : left);
     }
 
     public readonly struct Scope(RequestClock? previous) : IDisposable

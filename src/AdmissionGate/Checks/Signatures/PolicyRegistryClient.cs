@@ -17,6 +17,18 @@ public sealed class PolicyRegistryClient(TimeProvider time, RegistryOptions? def
     private readonly Lock _lock = new();
     private IReadOnlyDictionary<string, RegistrySettings>? _settings;
     private RegistryClient? _client;
+    private ConcurrentDictionary<TierPolicy, RegistryClient> _tierViews = new();
+
+    /// <summary>
+    /// The client narrowed to the registries <paramref name="tier"/> approves (no SSRF through pod specs), made once
+    /// per compiled tier rather than per container.
+    /// </summary>
+    public RegistryClient ForTier(CompiledPolicy policy, TierPolicy tier)
+    {
+        var client = For(policy);
+        var views = _tierViews;
+        return views.GetOrAdd(tier, t => client.WithAccessPolicy(RegistryAccessPolicy.FromPredicate(t.ApprovesRegistry)));
+    }
 
     public RegistryClient For(CompiledPolicy policy)
     {
@@ -30,6 +42,7 @@ public sealed class PolicyRegistryClient(TimeProvider time, RegistryOptions? def
             // The old client may still serve in-flight requests of the previous policy; it holds only pooled
             // connections, so it is left to the GC rather than disposed under them.
             _settings = policy.Registries;
+            _tierViews = new ConcurrentDictionary<TierPolicy, RegistryClient>();
             var options = new RegistryClientOptions { Defaults = defaults ?? new RegistryOptions() };
             foreach (var (registry, settings) in policy.Registries)
             {

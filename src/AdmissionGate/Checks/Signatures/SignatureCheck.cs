@@ -21,7 +21,7 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
         }
 
         var settings = context.Policy.Verification;
-        var client = registries.For(context.Policy).WithAccessPolicy(RegistryAccessPolicy.FromPredicate(host => TierApproves(tier, host)));
+        var client = registries.ForTier(context.Policy, tier);
         using var budget = AdmissionDeadline.Enter(settings.Budget, cancellationToken);
         var limit = budget.Total;
 
@@ -89,7 +89,4 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
         findings.Add(new Finding(context.Container, context.Image, RuleNames.Signature, FindingKind.Violation, rule.Mode, message,
             $"deploy an image signed by {(rule.RequireAll ? "every" : "one")} of the rule's authorities ({string.Join(", ", rule.Authorities.Select(a => a.Name))}) with cosign or a Sigstore bundle")
         { Digest = digest, RuleName = rule.Name });
-
-    internal static bool TierApproves(TierPolicy tier, string registry) =>
-        tier.Approved.Any(a => a.Pattern.Host is { } host && string.Equals(RegistryName.Canonicalize(host), registry, StringComparison.OrdinalIgnoreCase));
 }
