@@ -23,8 +23,20 @@ public abstract class AuditEvent
 
     internal abstract void WriteBody(Utf8JsonWriter json);
 
-    internal static string FormatTime(DateTimeOffset time) =>
-        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+    // "O" of a UTC DateTime is yyyy-MM-ddTHH:mm:ss.fffffffZ, and unlike a custom pattern it has a fast path.
+    internal static string FormatTime(DateTimeOffset time) => time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+
+    /// <summary>Writes <see cref="FormatTime"/>'s text straight as UTF-8 (once per event on the audit writer).</summary>
+    internal static void WriteTime(Utf8JsonWriter json, ReadOnlySpan<byte> name, DateTimeOffset time)
+    {
+        Span<byte> text = stackalloc byte[40];
+        if (!System.Buffers.Text.Utf8Formatter.TryFormat(time.UtcDateTime, text, out var written, new System.Buffers.StandardFormat('O')))
+        {
+            throw new InvalidOperationException("a round-trip timestamp is at most 33 bytes");
+        }
+
+        json.WriteString(name, text[..written]);
+    }
 
     internal static void WriteOptional(Utf8JsonWriter json, string name, string? value)
     {
@@ -77,7 +89,7 @@ public static class AuditEventSerializer
             json.WriteStartObject();
             json.WriteNumber("schemaVersion", AuditEvent.SchemaVersion);
             json.WriteString("type", auditEvent.Type);
-            json.WriteString("time", AuditEvent.FormatTime(auditEvent.Time));
+            AuditEvent.WriteTime(json, "time"u8, auditEvent.Time);
             json.WriteString("replica", origin.Replica);
             json.WriteString("instance", origin.Instance);
             json.WriteNumber("seq", seq);

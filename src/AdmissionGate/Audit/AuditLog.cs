@@ -29,6 +29,8 @@ public sealed partial class AuditLog : IAuditLog, IAsyncDisposable, IDisposable
 {
     public const string DroppedMetric = "admission_gate_audit_events_dropped_total";
 
+    private const int LingerBelow = 64;
+
     private readonly Channel<AuditEvent> _channel;
     private readonly IReadOnlyList<IAuditSink> _sinks;
     private readonly AuditLogOptions _options;
@@ -40,7 +42,9 @@ public sealed partial class AuditLog : IAuditLog, IAsyncDisposable, IDisposable
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
     private readonly Thread _writer;
     private readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly ManualResetEventSlim _itemsAvailable = new(false);
+    // No spinning before the writer sleeps: on a 2-core node a spinning writer takes the CPU the requests need (perf
+    // showed sched_yield from this wait at about 10% of the gate's CPU at 2,000 requests/s).
+    private readonly ManualResetEventSlim _itemsAvailable = new(false, spinCount: 0);
     private readonly List<Exception> _observerFailures = [];
     private long _seq;
     private volatile bool _completing;
@@ -247,6 +251,12 @@ public sealed partial class AuditLog : IAuditLog, IAsyncDisposable, IDisposable
                     }
 
                     _itemsAvailable.Wait(TimeSpan.FromMilliseconds(200));
+                }
+                else if (count < LingerBelow && !_completing)
+                {
+                    // A small batch means events trickle in: waiting a moment gathers the next few into one write
+                    // instead of waking (and writing) once per event. Lines reach the sinks at most ~1 ms later.
+                    Thread.Sleep(1);
                 }
             }
         }

@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 namespace AdmissionGate.Metrics;
 
 /// <summary>
-/// Garbage-collector and process figures on the gate's own meter, so one scrape of /metrics shows what the GC costs
+/// Garbage-collector, JIT and process figures on the gate's own meter, so one scrape of /metrics shows what the GC costs
 /// (the runtime's <c>System.Runtime</c> meter is process-wide and outside the exporter's host scope).
 /// </summary>
 public sealed class RuntimeMetrics
@@ -23,6 +23,12 @@ public sealed class RuntimeMetrics
             description: "Managed heap size after the last garbage collection.");
         meter.CreateObservableCounter("admission_gate_gc_pause_seconds", () => GC.GetTotalPauseDuration().TotalSeconds, unit: "s",
             description: "Time the process spent paused for garbage collection since it started.");
+        // Tiered compilation keeps re-compiling hot methods for tens of seconds after start; these show how much of a
+        // slow window was the JIT rather than the gate.
+        meter.CreateObservableCounter("admission_gate_jit_compiled_methods", () => System.Runtime.JitInfo.GetCompiledMethodCount(),
+            description: "Methods the JIT compiled since the process started (every tier counts).");
+        meter.CreateObservableCounter("admission_gate_jit_compilation_seconds", () => System.Runtime.JitInfo.GetCompilationTime().TotalSeconds, unit: "s",
+            description: "Time spent in the JIT compiler since the process started.");
     }
 
     private static IEnumerable<Measurement<long>> ObserveCollections()

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Reflection.Emit;
 using AdmissionGate.Metrics;
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
@@ -34,5 +35,31 @@ public sealed class RuntimeMetricsTests
         (after.Value("admission_gate_gc_allocated_bytes_total") - before.Value("admission_gate_gc_allocated_bytes_total"))
             .Should().BeGreaterThanOrEqualTo(buffer.Length - (64 * 1024));
         after.Value("admission_gate_gc_heap_bytes").Should().BePositive();
+    }
+
+    [Fact]
+    public void Jit_compilations_and_their_time_are_exported()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var factory = services.GetRequiredService<IMeterFactory>();
+        var options = new PrometheusExporterOptions { MeterScope = factory };
+        options.MeterNames.Add(GateMetrics.MeterName);
+        using var exporter = new PrometheusExporter(options);
+        using var metrics = new GateMetrics(factory);
+        _ = new RuntimeMetrics(metrics);
+
+        var before = PrometheusTextParser.Parse(exporter.Collect());
+        // A method that did not exist before: invoking it makes the JIT compile it, now.
+        var method = new DynamicMethod("jit_metrics_probe", typeof(int), [typeof(int)]);
+        var il = method.GetILGenerator();
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldc_I4_7);
+        il.Emit(OpCodes.Mul);
+        il.Emit(OpCodes.Ret);
+        method.CreateDelegate<Func<int, int>>()(6).Should().Be(42);
+        var after = PrometheusTextParser.Parse(exporter.Collect());
+
+        after.Value("admission_gate_jit_compiled_methods_total").Should().BeGreaterThan(before.Value("admission_gate_jit_compiled_methods_total"));
+        after.Value("admission_gate_jit_compilation_seconds_total").Should().BeGreaterThan(before.Value("admission_gate_jit_compilation_seconds_total"));
     }
 }
