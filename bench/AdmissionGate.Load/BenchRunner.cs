@@ -11,8 +11,10 @@ namespace AdmissionGate.Load;
 /// (b) signatures with a warm cache, (c) cold verification, (d) mutation with pinning and JIT Secrets,
 /// (e) a rollout burst. Each scenario gets a fresh gate process, so memory, GC and start-up are its own.
 /// </summary>
-internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment environment, BenchReport report, TextWriter log)
+internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment environment, TextWriter log)
 {
+    private BenchReport _report = null!;
+
     private const string SignedNamespace = "bench-signed";
     private const string MutateNamespace = "bench-mutate";
     private const int WarmImages = 16;
@@ -24,15 +26,24 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
     private IReadOnlyDictionary<string, string> _digests = new Dictionary<string, string>();
     private int _coldImages;
 
-    public async Task RunAsync()
+    /// <summary>Runs every selected scenario once into <paramref name="report"/> (images are seeded on the first call only).</summary>
+    public async Task RunAsync(BenchReport report)
     {
-        await SeedAsync().ConfigureAwait(false);
+        _report = report;
+        if (_digests.Count == 0)
+        {
+            await SeedAsync().ConfigureAwait(false);
+        }
+
         var allow = AllowWorkload();
         if (settings.Scenarios.Contains("baseline"))
         {
             await using var baseline = await StartAsync("baseline", settings.BaselinePath,
                 ["--tls-cert", environment.CertPath, "--tls-key", environment.KeyPath], hasMetrics: false).ConfigureAwait(false);
+            await SettleAsync(baseline, allow).ConfigureAwait(false);
             await ClosedMatrixAsync("baseline", baseline, allow, hasMetrics: false).ConfigureAwait(false);
+            // The floor for the open-loop targets: what the same generator on the same cores measures without the gate.
+            await OpenRatesAsync("baseline", baseline, allow, settings.Rates, hasMetrics: false).ConfigureAwait(false);
             await CrossCheckAsync("baseline", baseline, allow).ConfigureAwait(false);
             Finish("baseline", baseline);
         }
@@ -40,6 +51,7 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
         if (settings.Scenarios.Contains("allow"))
         {
             await using var gate = await StartGateAsync("a allow-list").ConfigureAwait(false);
+            await SettleAsync(gate, allow).ConfigureAwait(false);
             await ClosedMatrixAsync("a allow-list", gate, allow, hasMetrics: true).ConfigureAwait(false);
             await OpenRatesAsync("a allow-list", gate, allow, settings.Rates).ConfigureAwait(false);
             await CrossCheckAsync("a allow-list", gate, allow).ConfigureAwait(false);
@@ -51,6 +63,7 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
             var signed = SignedWorkload();
             await using var gate = await StartGateAsync("b signed warm").ConfigureAwait(false);
             await WarmAsync(gate, signed, WarmImages).ConfigureAwait(false);
+            await SettleAsync(gate, signed).ConfigureAwait(false);
             await ClosedAsync("b signed warm", gate, signed, http2: true, concurrency: 64, hasMetrics: true).ConfigureAwait(false);
             await OpenRatesAsync("b signed warm", gate, signed, settings.Rates).ConfigureAwait(false);
             Finish("b signed warm", gate);
@@ -70,8 +83,6 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
         {
             await RolloutAsync(allow).ConfigureAwait(false);
         }
-
-        TargetEvaluation.Evaluate(report, settings);
     }
 
     private async Task SeedAsync()
@@ -84,7 +95,7 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
         if (settings.Scenarios.Contains("cold"))
         {
             // One fresh digest per request of the cold run, warm-up included, plus slack for the sender's last tick.
-            _coldImages = (int)Math.Ceiling(settings.ColdRate * (settings.Warmup + settings.Duration).TotalSeconds) + 20;
+            _coldImages = ColdImagesFor(settings.ProcessWarmup) + ColdImagesFor(settings.Warmup + settings.Duration) + 20;
             tags.AddRange(Enumerable.Range(0, _coldImages).Select(i => $"cold-{i}"));
         }
 
@@ -117,14 +128,18 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
         var bodies = Enumerable.Range(0, _coldImages).Select(i => AdmissionReviewBuilder.Pod(SignedNamespace, Invariant($"batch-{i:x5}"))
             .WithContainer("job", environment.Images.Pinned(_digests[$"cold-{i}"])).ToBytes()).ToArray();
         // A sequence number past the seeded images would repeat a digest (a cache hit): the run must stay shorter.
-        var cold = new Workload("/validate?timeout=10s", i => bodies[Math.Min(i, bodies.Length - 1)], Allowed);
+        // The process warm-up verifies its own images, so the measured run starts at the first one it left unused.
+        var measuredFrom = ColdImagesFor(settings.ProcessWarmup) + 10;
+        var settle = new Workload("/validate?timeout=10s", i => bodies[Math.Min(i, measuredFrom - 1)], Allowed);
+        var cold = new Workload("/validate?timeout=10s", i => bodies[Math.Min(measuredFrom + i, bodies.Length - 1)], Allowed);
         await using var gate = await StartGateAsync(Scenario).ConfigureAwait(false);
         await WarmAsync(gate, SignedWorkload(), WarmImages).ConfigureAwait(false);
+        await SettleAsync(gate, settle, settings.ColdRate).ConfigureAwait(false);
         var before = ProcessProbe.Sum(await ProcessProbe.ScrapeAsync(gate).ConfigureAwait(false), "admission_gate_signature_verifications_total");
         await OpenAsync(Scenario, gate, cold, settings.ColdRate).ConfigureAwait(false);
         var after = ProcessProbe.Sum(await ProcessProbe.ScrapeAsync(gate).ConfigureAwait(false), "admission_gate_signature_verifications_total");
         var sent = (long)Math.Ceiling(settings.ColdRate * (settings.Warmup + settings.Duration).TotalSeconds);
-        report.Notes.Add(Invariant($"Cold verification: {after - before:0} signature verifications for about {sent} requests (each request a digest the gate had not seen)."));
+        _report.Notes.Add(Invariant($"Cold verification: {after - before:0} signature verifications for about {sent} requests (each request a digest the gate had not seen)."));
         Finish(Scenario, gate);
     }
 
@@ -138,11 +153,12 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
         await using var gate = await StartGateAsync(Scenario, cluster).ConfigureAwait(false);
         await WarmAsync(gate, mutate, MutateImages).ConfigureAwait(false);
         await CheckMutationAsync(gate, bodies[0]).ConfigureAwait(false);
+        await SettleAsync(gate, mutate).ConfigureAwait(false);
         var apiRequestsBefore = environment.Api!.Requests.Count;
         await OpenAsync(Scenario, gate, mutate, settings.MutateRate).ConfigureAwait(false);
         await ClosedAsync(Scenario, gate, mutate, http2: true, concurrency: 64, hasMetrics: true).ConfigureAwait(false);
         var scrape = await ProcessProbe.ScrapeAsync(gate).ConfigureAwait(false);
-        report.Notes.Add(Invariant($"Mutation: {ProcessProbe.Sum(scrape, "admission_gate_jit_secrets_created_total"):0} JIT pull Secrets created in total; the fake API server saw {environment.Api.Requests.Count - apiRequestsBefore} requests during the measured runs."));
+        _report.Notes.Add(Invariant($"Mutation: {ProcessProbe.Sum(scrape, "admission_gate_jit_secrets_created_total"):0} JIT pull Secrets created in total; the fake API server saw {environment.Api.Requests.Count - apiRequestsBefore} requests during the measured runs."));
         Finish(Scenario, gate);
     }
 
@@ -164,6 +180,9 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
         const string Scenario = "e rollout burst";
         await using var gate = await StartGateAsync(Scenario).ConfigureAwait(false);
         using var client = new LoadClient(gate.Control.BaseAddress, gate.Thumbprint, http2: true);
+        var signed = SignedWorkload();
+        await WarmAsync(gate, signed, WarmImages).ConfigureAwait(false);
+        await SettleAsync(gate, signed).ConfigureAwait(false);
         // Open the connections a burst needs (HTTP/2 streams per connection are capped) with allow-list traffic.
         await BurstAsync(client, allow, settings.BurstPods).ConfigureAwait(false);
         await LookupAsync(client, "rollout-pre").ConfigureAwait(false);
@@ -193,13 +212,13 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
             var lookup = new LookupRow(settings.BurstPods, burstRequests, single,
                 Delta(metricsBefore, metricsAfter, "admission_gate_signature_verifications_total"),
                 Delta(metricsBefore, metricsAfter, "admission_gate_signature_singleflight_joins_total"));
-            report.RegistryLookups.Add(lookup);
+            _report.RegistryLookups.Add(lookup);
             log.WriteLine(Invariant($"  burst {round + 1}/{settings.BurstRounds}: {burstRequests} registry requests (one lookup set: {single}), {lookup.BurstVerifications:0} verification(s), p99 {roundLatency.Percentile(0.99).TotalMilliseconds:0.0} ms"));
         }
 
         await probe.EndAsync().ConfigureAwait(false);
         var outcome = new LoadOutcome(latency.Count, errors, elapsed, latency, 0);
-        report.Runs.Add(Row(Scenario, "gate", "burst", client.Protocol, settings.BurstPods, null, outcome, probe));
+        _report.Runs.Add(Row(Scenario, "gate", "burst", client.Protocol, settings.BurstPods, null, outcome, probe));
         Finish(Scenario, gate);
     }
 
@@ -255,6 +274,27 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
         return (latency, errors);
     }
 
+    private int ColdImagesFor(TimeSpan time) => (int)Math.Ceiling(settings.ColdRate * time.TotalSeconds);
+
+    /// <summary>
+    /// Unmeasured load for a fresh process (closed loop at 16 streams, or open loop at <paramref name="rate"/>) until
+    /// tiered compilation has re-compiled the hot code: the runs then measure the steady state.
+    /// </summary>
+    private async Task SettleAsync(ServerProcess server, Workload workload, double? rate = null)
+    {
+        if (settings.ProcessWarmup <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        using var client = new LoadClient(server.Control.BaseAddress, server.Thumbprint, http2: true);
+        var probe = new ProcessProbe(server, hasMetrics: false);
+        var outcome = rate is { } r
+            ? await LoadDriver.OpenLoopAsync(client, workload, r, settings.ProcessWarmup, TimeSpan.FromMilliseconds(1), probe).ConfigureAwait(false)
+            : await LoadDriver.ClosedLoopAsync(client, workload, 16, settings.ProcessWarmup, TimeSpan.FromMilliseconds(1), probe).ConfigureAwait(false);
+        log.WriteLine(Invariant($"  settled with {settings.ProcessWarmup.TotalSeconds:0} s of unmeasured load{(outcome.Errors > 0 ? $" ({outcome.Errors} errors)" : string.Empty)}"));
+    }
+
     private async Task WarmAsync(ServerProcess gate, Workload workload, int distinct)
     {
         using var client = new LoadClient(gate.Control.BaseAddress, gate.Thumbprint, http2: true);
@@ -289,18 +329,18 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
         Add(Row(scenario, server.Name, "closed", client.Protocol, concurrency, null, outcome, probe), server);
     }
 
-    private async Task OpenRatesAsync(string scenario, ServerProcess server, Workload workload, IEnumerable<double> rates)
+    private async Task OpenRatesAsync(string scenario, ServerProcess server, Workload workload, IEnumerable<double> rates, bool hasMetrics = true)
     {
         foreach (var rate in rates)
         {
-            await OpenAsync(scenario, server, workload, rate).ConfigureAwait(false);
+            await OpenAsync(scenario, server, workload, rate, hasMetrics).ConfigureAwait(false);
         }
     }
 
-    private async Task OpenAsync(string scenario, ServerProcess server, Workload workload, double rate)
+    private async Task OpenAsync(string scenario, ServerProcess server, Workload workload, double rate, bool hasMetrics = true)
     {
         using var client = new LoadClient(server.Control.BaseAddress, server.Thumbprint, http2: true);
-        var probe = new ProcessProbe(server, hasMetrics: true);
+        var probe = new ProcessProbe(server, hasMetrics);
         var outcome = await LoadDriver.OpenLoopAsync(client, workload, rate, settings.Warmup, settings.Duration, probe).ConfigureAwait(false);
         Add(Row(scenario, server.Name, "open", client.Protocol, null, rate, outcome, probe), server);
     }
@@ -317,11 +357,11 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
         await File.WriteAllBytesAsync(bodyPath, workload.Body(0)).ConfigureAwait(false);
         foreach (var http2 in new[] { true, false })
         {
-            var ours = report.Runs.Last(r => r.Scenario == scenario && r.Mode == "closed" && r.Concurrency == concurrency && r.Protocol == (http2 ? "h2" : "http/1.1"));
+            var ours = _report.Runs.Last(r => r.Scenario == scenario && r.Mode == "closed" && r.Concurrency == concurrency && r.Protocol == (http2 ? "h2" : "http/1.1"));
             var h2load = await H2Load.RunAsync(new Uri(server.Control.BaseAddress, workload.Path), bodyPath, http2, concurrency, settings.Warmup, settings.Duration).ConfigureAwait(false);
             var row = new CrossCheckRow(scenario, server.Name, ours.Protocol, concurrency, ours.Throughput, h2load.RequestsPerSecond,
                 ours.MeanMs, h2load.MeanMs, h2load.Failed, h2load.CommandLine);
-            report.CrossChecks.Add(row);
+            _report.CrossChecks.Add(row);
             log.WriteLine(Invariant($"  h2load {row.Protocol} c={concurrency}: {row.H2LoadRps:0} req/s (ours {row.OursRps:0}, {row.DifferencePercent:+0.0;-0.0}%), {h2load.Failed} failed"));
         }
     }
@@ -345,12 +385,12 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
     }
 
     private void Finish(string scenario, ServerProcess server) =>
-        report.Processes.Add(new ProcessRow(scenario, server.Name, server.StartupToReady.TotalMilliseconds,
+        _report.Processes.Add(new ProcessRow(scenario, server.Name, server.StartupToReady.TotalMilliseconds,
             ProcFs.StatusBytes(server.Pid, "VmHWM"), ProcFs.StatusBytes(server.Pid, "VmRSS")));
 
     private void Add(RunRow row, ServerProcess server)
     {
-        report.Runs.Add(row);
+        _report.Runs.Add(row);
         log.WriteLine(Invariant($"  {row.Mode} {row.Protocol} {row.Load}: {row.Throughput:0} req/s, p50 {row.P50Ms:0.000} ms, p99 {row.P99Ms:0.000} ms, max {row.MaxMs:0.000} ms, {row.Errors} errors"));
         if (row.Errors > 0)
         {
@@ -369,6 +409,7 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
         {
             MeanMs = outcome.Latency.Mean.TotalMilliseconds,
             GeneratorCpuSecondsPer1000 = outcome.Requests > 0 ? probe.GeneratorCpuSeconds / outcome.Requests * 1000 : null,
+            JitMs = probe.JitSeconds * 1000,
         };
     }
 

@@ -15,6 +15,12 @@ internal sealed record BenchSettings
 
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Unmeasured load each fresh server process gets before its first run: tiered compilation re-compiles hot code
+    /// for many seconds after start, and the targets are about the steady state (start-up is measured on its own).
+    /// </summary>
+    public TimeSpan ProcessWarmup { get; init; } = TimeSpan.FromSeconds(10);
+
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Closed-loop concurrency levels (HTTP/2 streams, or HTTP/1.1 connections).</summary>
@@ -42,9 +48,14 @@ internal sealed record BenchSettings
     /// <summary>CPU list for <c>taskset -c</c> of the gate and baseline processes; null = no pinning.</summary>
     public string? ServerCpus { get; init; }
 
+    /// <summary>How many times the whole set of scenarios runs; the report gives the median of each figure.</summary>
+    public int Runs { get; init; } = 1;
+
     public Dictionary<string, string> Describe() => new(StringComparer.Ordinal)
     {
+        ["runs"] = Runs.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["warmup"] = $"{Warmup.TotalSeconds} s",
+        ["processWarmup"] = $"{ProcessWarmup.TotalSeconds} s",
         ["duration"] = $"{Duration.TotalSeconds} s",
         ["levels"] = string.Join(',', Levels),
         ["rates"] = string.Join(',', Rates),

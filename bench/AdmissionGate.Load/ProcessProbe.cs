@@ -4,7 +4,7 @@ namespace AdmissionGate.Load;
 
 /// <summary>
 /// Samples a server process at the edges of a measurement window: CPU time from /proc and, for the gate, GC
-/// collection counts from its /metrics.
+/// collection counts and JIT compilation time from its /metrics.
 /// </summary>
 internal sealed class ProcessProbe(ServerProcess server, bool hasMetrics) : IMeasurementProbe
 {
@@ -12,19 +12,22 @@ internal sealed class ProcessProbe(ServerProcess server, bool hasMetrics) : IMea
     private double _cpuEnd;
     private double _ownCpuStart;
     private double _ownCpuEnd;
-    private long[]? _gcStart;
-    private long[]? _gcEnd;
+    private RuntimeSnapshot? _start;
+    private RuntimeSnapshot? _end;
 
     public double CpuSeconds => _cpuEnd - _cpuStart;
 
     /// <summary>CPU the load generator itself (this process) used in the window: it competes with the server for the cores.</summary>
     public double GeneratorCpuSeconds => _ownCpuEnd - _ownCpuStart;
 
-    public long[]? GcCollections => _gcStart is null || _gcEnd is null ? null : [.. _gcEnd.Zip(_gcStart, (end, start) => end - start)];
+    public long[]? GcCollections => _start is null || _end is null ? null : [.. _end.Gc.Zip(_start.Gc, (end, start) => end - start)];
+
+    /// <summary>Seconds the server's JIT compiled in the window (tiered compilation keeps working long after start).</summary>
+    public double? JitSeconds => _start is null || _end is null ? null : _end.JitSeconds - _start.JitSeconds;
 
     public async Task BeginAsync()
     {
-        _gcStart = hasMetrics ? await GcCountsAsync(server).ConfigureAwait(false) : null;
+        _start = hasMetrics ? await SnapshotAsync(server).ConfigureAwait(false) : null;
         _cpuStart = ProcFs.CpuSeconds(server.Pid);
         _ownCpuStart = ProcFs.CpuSeconds(Environment.ProcessId);
     }
@@ -33,7 +36,7 @@ internal sealed class ProcessProbe(ServerProcess server, bool hasMetrics) : IMea
     {
         _cpuEnd = ProcFs.CpuSeconds(server.Pid);
         _ownCpuEnd = ProcFs.CpuSeconds(Environment.ProcessId);
-        _gcEnd = hasMetrics ? await GcCountsAsync(server).ConfigureAwait(false) : null;
+        _end = hasMetrics ? await SnapshotAsync(server).ConfigureAwait(false) : null;
     }
 
     public static async Task<PrometheusScrape> ScrapeAsync(ServerProcess server)
@@ -46,9 +49,13 @@ internal sealed class ProcessProbe(ServerProcess server, bool hasMetrics) : IMea
     public static double Sum(PrometheusScrape scrape, string name) =>
         scrape.Samples.Where(s => s.Name == name).Sum(s => s.Value);
 
-    private static async Task<long[]> GcCountsAsync(ServerProcess server)
+    private static async Task<RuntimeSnapshot> SnapshotAsync(ServerProcess server)
     {
         var scrape = await ScrapeAsync(server).ConfigureAwait(false);
-        return [.. new[] { "gen0", "gen1", "gen2" }.Select(g => (long)scrape.Value("admission_gate_gc_collections_total", ("generation", g)))];
+        return new RuntimeSnapshot(
+            [.. new[] { "gen0", "gen1", "gen2" }.Select(g => (long)scrape.Value("admission_gate_gc_collections_total", ("generation", g)))],
+            Sum(scrape, "admission_gate_jit_compilation_seconds_total"));
     }
+
+    private sealed record RuntimeSnapshot(long[] Gc, double JitSeconds);
 }
