@@ -1,3 +1,4 @@
+using AdmissionGate.Images;
 using AdmissionGate.Policy;
 using AdmissionGate.Registry;
 
@@ -17,6 +18,18 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
         if (rules.Count == 0 || tier.FindApproved(image) is null
             || findings.Any(f => ReferenceEquals(f.Container, context.Container) && f.Kind == FindingKind.Violation))
         {
+            return;
+        }
+
+        // Warm cache (the common case for a running workload): every rule already decided this digest, so there is no
+        // registry work to budget, and no timer or linked token to create per container.
+        if (image.Digest is { } pinned && AllCached(rules, image, pinned, out var outcomes))
+        {
+            for (var i = 0; i < rules.Count; i++)
+            {
+                Record(rules[i], outcomes[i], pinned, context, findings);
+            }
+
             return;
         }
 
@@ -54,24 +67,46 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
                 continue;
             }
 
-            if (outcome.Verified)
-            {
-                if (outcome.Stale)
-                {
-                    findings.Add(new Finding(context.Container, image, RuleNames.Signature, FindingKind.Advisory, EnforcementMode.Warn,
-                        $"registry unreachable: admitted within the stale window on an earlier verification of {digest} (signature rule \"{rule.Name}\")", null)
-                    { Digest = digest, RuleName = rule.Name });
-                }
+            Record(rule, outcome, digest, context, findings);
+        }
+    }
 
-                // Recorded so the audit trail says which authority verified which digest.
-                findings.Add(new Finding(context.Container, image, RuleNames.Signature, FindingKind.Passed, rule.Mode,
-                    $"{digest} verified by signature rule \"{rule.Name}\": {outcome.Detail}", null)
-                { Digest = digest, RuleName = rule.Name });
-                continue;
+    private bool AllCached(List<SignatureRule> rules, ImageReference image, string digest, out SignatureOutcome[] outcomes)
+    {
+        outcomes = new SignatureOutcome[rules.Count];
+        for (var i = 0; i < rules.Count; i++)
+        {
+            if (!verifier.TryGetCached(image.Registry, image.Repository, digest, rules[i], out var outcome))
+            {
+                return false;
             }
 
-            Add(rule, context, findings, digest: digest, message: $"{image.Normalized} ({digest}) fails signature rule \"{rule.Name}\" ({(rule.RequireAll ? "all of" : "any of")} {string.Join(", ", rule.Authorities.Select(a => a.Name))}): {outcome.Detail}");
+            outcomes[i] = outcome;
         }
+
+        return true;
+    }
+
+    private static void Record(SignatureRule rule, SignatureOutcome outcome, string digest, ImageCheckContext context, ICollection<Finding> findings)
+    {
+        var image = context.Image;
+        if (outcome.Verified)
+        {
+            if (outcome.Stale)
+            {
+                findings.Add(new Finding(context.Container, image, RuleNames.Signature, FindingKind.Advisory, EnforcementMode.Warn,
+                    $"registry unreachable: admitted within the stale window on an earlier verification of {digest} (signature rule \"{rule.Name}\")", null)
+                { Digest = digest, RuleName = rule.Name });
+            }
+
+            // Recorded so the audit trail says which authority verified which digest.
+            findings.Add(new Finding(context.Container, image, RuleNames.Signature, FindingKind.Passed, rule.Mode,
+                $"{digest} verified by signature rule \"{rule.Name}\": {outcome.Detail}", null)
+            { Digest = digest, RuleName = rule.Name });
+            return;
+        }
+
+        Add(rule, context, findings, digest: digest, message: $"{image.Normalized} ({digest}) fails signature rule \"{rule.Name}\" ({(rule.RequireAll ? "all of" : "any of")} {string.Join(", ", rule.Authorities.Select(a => a.Name))}): {outcome.Detail}");
     }
 
     private static string TimedOut(string image, TimeSpan limit) =>

@@ -65,9 +65,25 @@ public sealed class SignatureVerifier(TimeProvider time, SignatureMetrics metric
         }
     }
 
+    /// <summary>The cached, unexpired outcome of <paramref name="rule"/> for the digest, without any registry work.</summary>
+    public bool TryGetCached(string registry, string repository, string digest, SignatureRule rule, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out SignatureOutcome? outcome)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        if (_results.TryGetValue(Key(registry, repository, digest, rule), out var cached) && time.GetUtcNow() < cached.ExpiresAt)
+        {
+            metrics.Cache("signature", "hit");
+            outcome = cached.Value;
+            return true;
+        }
+
+        outcome = null;
+        return false;
+    }
+
     public async Task<SignatureOutcome> VerifyAsync(IRegistryClient client, string registry, string repository, string digest, SignatureRule rule, VerificationSettings settings, CancellationToken cancellationToken)
     {
-        var key = $"{registry}/{repository}@{digest}|{rule.Fingerprint}";
+        ArgumentNullException.ThrowIfNull(rule);
+        var key = Key(registry, repository, digest, rule);
         if (_results.TryGetValue(key, out var cached) && time.GetUtcNow() < cached.ExpiresAt)
         {
             metrics.Cache("signature", "hit");
@@ -79,6 +95,8 @@ public sealed class SignatureVerifier(TimeProvider time, SignatureMetrics metric
             ? Task.FromResult(outcome)
             : LookupAsync(client, registry, repository, digest, rule, settings, key), cancellationToken).ConfigureAwait(false);
     }
+
+    private static string Key(string registry, string repository, string digest, SignatureRule rule) => $"{registry}/{repository}@{digest}|{rule.Fingerprint}";
 
     /// <summary>
     /// Checked again when a flight starts: a caller that missed the cache just before the previous flight stored
