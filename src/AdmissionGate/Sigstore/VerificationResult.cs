@@ -25,8 +25,10 @@ public sealed record VerificationResult
     /// <summary>The DSSE payload type when the bundle carries an attestation.</summary>
     public string? PayloadType { get; init; }
 
+    // A reason that already starts with the check's name ("certificate identity 'x' is not 'y'") is not prefixed
+    // again: denials quote it, and "certificate identity: certificate identity ..." reads like a bug.
     public static VerificationResult Failure(string check, string reason) =>
-        new() { Verified = false, FailedCheck = check, FailureReason = $"{check}: {reason}" };
+        new() { Verified = false, FailedCheck = check, FailureReason = reason.StartsWith(check, StringComparison.OrdinalIgnoreCase) ? reason : $"{check}: {reason}" };
 
     public override string ToString() => Verified
         ? $"verified (identity {SignerIdentity ?? "<key>"}, issuer {Issuer ?? "-"}, signed {SigningTime:O})"
