@@ -185,6 +185,9 @@ internal sealed class BenchRunner(BenchSettings settings, BenchEnvironment envir
         await SettleAsync(gate, signed).ConfigureAwait(false);
         // Open the connections a burst needs (HTTP/2 streams per connection are capped) with allow-list traffic.
         await BurstAsync(client, allow, settings.BurstPods).ConfigureAwait(false);
+        // The first lookup of a fresh gate also learns whether the registry has the OCI referrers API (distribution
+        // 2.8 has not: one request more, remembered for minutes); the calibrating lookup is the steady state the
+        // bursts are compared with.
         await LookupAsync(client, "rollout-pre").ConfigureAwait(false);
         var single = await LookupAsync(client, "rollout-calibrate").ConfigureAwait(false);
 

@@ -15,7 +15,12 @@ internal static class BodyReader
         }
 
         await using var stream = await response.Content.ReadAsStreamAsync(ct);
-        using var output = new MemoryStream((int)Math.Min(declared ?? 16 * 1024, limit));
+        if (declared is { } length)
+        {
+            return await ReadDeclaredAsync(stream, (int)length, ct);
+        }
+
+        using var output = new MemoryStream((int)Math.Min(16 * 1024, limit));
         var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
         try
         {
@@ -38,6 +43,17 @@ internal static class BodyReader
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// The usual case (registries send Content-Length, which the HTTP stack holds the body to): read straight into
+    /// an array of that size, with no staging buffer and no copy.
+    /// </summary>
+    private static async Task<byte[]> ReadDeclaredAsync(Stream stream, int length, CancellationToken ct)
+    {
+        var body = length == 0 ? [] : new byte[length];
+        await stream.ReadExactlyAsync(body, ct);
+        return body;
     }
 
     private static RegistryException TooLarge(string registry, string what, long limit, long? declared) =>

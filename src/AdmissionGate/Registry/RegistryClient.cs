@@ -121,10 +121,20 @@ public sealed partial class RegistryClient : IRegistryClient, IDisposable
             throw new ArgumentException($"'{OciDigest.Describe(artifactType)}' is not a valid media type.", nameof(artifactType));
         }
 
-        var fromApi = await ReferrersFromApiAsync(canonical, repo, digest, artifactType, cancellationToken);
-        if (fromApi is not null)
+        var support = transport.ReferrersApi;
+        if (!support.KnownMissing(canonical))
         {
-            return fromApi;
+            var (fromApi, apiMissing) = await ReferrersFromApiAsync(canonical, repo, digest, artifactType, cancellationToken);
+            if (fromApi is not null)
+            {
+                support.Present(canonical);
+                return fromApi;
+            }
+
+            if (apiMissing)
+            {
+                support.Missing(canonical);
+            }
         }
 
         // No referrers API (404): the referrers tag schema holds an index of referrers; no tag means no referrers.
@@ -151,7 +161,11 @@ public sealed partial class RegistryClient : IRegistryClient, IDisposable
         }
     }
 
-    private async Task<List<Descriptor>?> ReferrersFromApiAsync(string registry, string repo, string digest, string? artifactType, CancellationToken ct)
+    /// <returns>
+    /// The referrers, or null when the API answered 404; <c>ApiMissing</c> then says whether that 404 means the
+    /// registry has no referrers API (rather than not knowing the repository, which says nothing about the API).
+    /// </returns>
+    private async Task<(List<Descriptor>? Referrers, bool ApiMissing)> ReferrersFromApiAsync(string registry, string repo, string digest, string? artifactType, CancellationToken ct)
     {
         var maxBytes = transport.OptionsFor(registry).MaxManifestBytes;
         var next = new Uri(
@@ -169,13 +183,13 @@ public sealed partial class RegistryClient : IRegistryClient, IDisposable
             var call = new RegistryCall(registry, repo, HttpMethod.Get, next, $"referrers of {repo}@{digest}")
             {
                 Accept = OciMediaTypes.OciIndex,
-                PassThrough = page == 0 ? NotFoundPassThrough : new HashSet<HttpStatusCode>(),
+                PassThrough = page == 0 ? NotFoundPassThrough : RegistryCall.NoPassThrough,
             };
             var pageResult = await transport.SendAsync(call, async (response, token) =>
             {
                 if (response.StatusCode == HttpStatusCode.NotFound)
                 {
-                    return null;
+                    return new ReferrersPage([], null, NotFound: true, RepositoryUnknown: await IsRepositoryUnknownAsync(response, token));
                 }
 
                 var body = await BodyReader.ReadBoundedAsync(response, maxBytes, registry, $"referrers of {repo}@{digest}", token);
@@ -183,19 +197,40 @@ public sealed partial class RegistryClient : IRegistryClient, IDisposable
                 var filtered = artifactType is not null && !FiltersApplied(response).Contains("artifactType")
                     ? Filter(descriptors, artifactType)
                     : descriptors;
-                return new { Descriptors = filtered, Next = NextLink(response) };
+                return new ReferrersPage(filtered, NextLink(response), NotFound: false, RepositoryUnknown: false);
             }, ct);
 
-            if (pageResult is null)
+            if (pageResult.NotFound)
             {
-                return null;
+                return (null, !pageResult.RepositoryUnknown);
             }
 
             result.AddRange(pageResult.Descriptors);
             next = pageResult.Next;
         }
 
-        return result;
+        return (result, false);
+    }
+
+    /// <summary>A distribution error body naming NAME_UNKNOWN: the 404 is about the repository, not the API.</summary>
+    private static async Task<bool> IsRepositoryUnknownAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        const int MaxErrorBytes = 16 * 1024;
+        if (response.Content.Headers.ContentType?.MediaType?.Contains("json", StringComparison.OrdinalIgnoreCase) != true
+            || response.Content.Headers.ContentLength > MaxErrorBytes)
+        {
+            return false;
+        }
+
+        try
+        {
+            var body = await BodyReader.ReadBoundedAsync(response, MaxErrorBytes, string.Empty, "error body", ct);
+            return body.AsSpan().IndexOf("\"NAME_UNKNOWN\""u8) >= 0;
+        }
+        catch (RegistryException)
+        {
+            return false;
+        }
     }
 
     private async Task<RegistryManifest?> FetchManifestAsync(string registry, string repo, string reference, bool notFoundIsNull, CancellationToken ct)
@@ -206,7 +241,7 @@ public sealed partial class RegistryClient : IRegistryClient, IDisposable
         var call = new RegistryCall(registry, repo, HttpMethod.Get, ManifestPath(repo, reference), what)
         {
             Accept = OciMediaTypes.ManifestAccept,
-            PassThrough = notFoundIsNull ? NotFoundPassThrough : new HashSet<HttpStatusCode>(),
+            PassThrough = notFoundIsNull ? NotFoundPassThrough : RegistryCall.NoPassThrough,
         };
         return await transport.SendAsync(call, async (response, token) =>
         {
@@ -294,6 +329,8 @@ public sealed partial class RegistryClient : IRegistryClient, IDisposable
         return new RegistryException(registry, RegistryErrorKind.DigestMismatch, null,
             $"Registry '{registry}' returned content for {what} that hashes to {OciDigest.Compute(algorithm, body)}, not {expected}.");
     }
+
+    private sealed record ReferrersPage(IReadOnlyList<Descriptor> Descriptors, Uri? Next, bool NotFound, bool RepositoryUnknown);
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\z", RegexOptions.CultureInvariant)]
     private static partial Regex MediaTypePattern();

@@ -60,6 +60,12 @@ public sealed class RegistryClientOptions
 
     public string UserAgent { get; init; } = "admission-gate/0.1";
 
+    /// <summary>
+    /// How long a registry that answered the OCI referrers API with 404 is taken to lack it (lookups use the
+    /// referrers tag schema without asking). Afterwards the API is probed again. <see cref="TimeSpan.Zero"/> probes every time.
+    /// </summary>
+    public TimeSpan ReferrersApiRecheckInterval { get; init; } = TimeSpan.FromMinutes(5);
+
     internal RegistryOptions For(string canonicalRegistry)
     {
         foreach (var (name, options) in Registries)

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 
@@ -10,8 +9,11 @@ internal sealed record RegistryCall(string Registry, string Repository, HttpMeth
 {
     public string? Accept { get; init; }
 
+    /// <summary>Shared "hand nothing through" set: a call is made for every registry request.</summary>
+    public static readonly IReadOnlySet<HttpStatusCode> NoPassThrough = new HashSet<HttpStatusCode>();
+
     /// <summary>Non-success statuses handed to the caller's handler instead of being turned into exceptions.</summary>
-    public IReadOnlySet<HttpStatusCode> PassThrough { get; init; } = new HashSet<HttpStatusCode>();
+    public IReadOnlySet<HttpStatusCode> PassThrough { get; init; } = NoPassThrough;
 }
 
 /// <summary>
@@ -32,7 +34,11 @@ internal sealed class RegistryTransport : IDisposable
         this.time = time;
         this.metrics = metrics;
         authenticator = new RegistryAuthenticator(credentials, time, metrics);
+        ReferrersApi = new ReferrersApiSupport(time, options.ReferrersApiRecheckInterval);
     }
+
+    /// <summary>Shared by every view of the client, like the connections and tokens.</summary>
+    public ReferrersApiSupport ReferrersApi { get; }
 
     public RegistryOptions OptionsFor(string registry) => Connection(registry).Options;
 
@@ -44,7 +50,7 @@ internal sealed class RegistryTransport : IDisposable
         }
         catch (RegistryException ex)
         {
-            metrics.RecordError(call.Registry, ex.StatusCode is { } s ? ((int)s).ToString(CultureInfo.InvariantCulture) : "none", ex.Kind);
+            metrics.RecordError(call.Registry, ex.StatusCode is { } s ? RetryTiming.StatusText(s) : "none", ex.Kind);
             throw;
         }
     }
@@ -81,23 +87,20 @@ internal sealed class RegistryTransport : IDisposable
             await connection.Gate.WaitAsync(ct);
             try
             {
-                using var timeout = settings.RequestTimeout == Timeout.InfiniteTimeSpan
-                    ? null
-                    : new CancellationTokenSource(settings.RequestTimeout, time);
-                using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout?.Token ?? CancellationToken.None);
+                using var cancellation = StartAttempt(settings.RequestTimeout, ct);
                 try
                 {
-                    using var response = await SendWithAuthAsync(connection, call, scope, linked.Token);
+                    using var response = await SendWithAuthAsync(connection, call, scope, cancellation.Token);
                     if (response.IsSuccessStatusCode || call.PassThrough.Contains(response.StatusCode))
                     {
-                        return await handle(response, linked.Token);
+                        return await handle(response, cancellation.Token);
                     }
 
                     failure = StatusFailure(call, response);
                     retryable = RetryTiming.IsRetryableStatus(response.StatusCode);
                     retryAfter = retryable ? RetryTiming.ParseRetryAfter(response.Headers, time.GetUtcNow()) : null;
                 }
-                catch (OperationCanceledException ex) when (!ct.IsCancellationRequested && timeout?.IsCancellationRequested == true)
+                catch (OperationCanceledException ex) when (!ct.IsCancellationRequested && cancellation.Token.IsCancellationRequested)
                 {
                     failure = new RegistryException(call.Registry, RegistryErrorKind.Timeout, null,
                         $"Registry '{call.Registry}' did not answer {call.Description} within {settings.RequestTimeout.TotalSeconds:0.###} s.", ex);
@@ -129,6 +132,28 @@ internal sealed class RegistryTransport : IDisposable
             var delay = RetryTiming.Delay(attempt, settings.RetryBaseDelay, settings.MaxRetryDelay, retryAfter, Random.Shared.NextDouble());
             await Task.Delay(delay, time, ct);
         }
+    }
+
+    /// <summary>
+    /// The attempt's token: the caller's, cut off at the request timeout. On the system clock one linked source with
+    /// its own timer does; other clocks (tests) get a timer source of their own, as their timers may be special.
+    /// </summary>
+    private AttemptCancellation StartAttempt(TimeSpan timeout, CancellationToken ct)
+    {
+        if (timeout == Timeout.InfiniteTimeSpan)
+        {
+            return new AttemptCancellation(CancellationTokenSource.CreateLinkedTokenSource(ct), null);
+        }
+
+        if (ReferenceEquals(time, TimeProvider.System))
+        {
+            var linked = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            linked.CancelAfter(timeout);
+            return new AttemptCancellation(linked, null);
+        }
+
+        var timer = new CancellationTokenSource(timeout, time);
+        return new AttemptCancellation(CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token), timer);
     }
 
     private async Task<HttpResponseMessage> SendWithAuthAsync(RegistryConnection connection, RegistryCall call, string scope, CancellationToken ct)
@@ -180,7 +205,7 @@ internal sealed class RegistryTransport : IDisposable
         try
         {
             var response = await connection.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-            metrics.RecordRequest(call.Registry, call.Method.Method, ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture), time.GetElapsedTime(started));
+            metrics.RecordRequest(call.Registry, call.Method.Method, RetryTiming.StatusText(response.StatusCode), time.GetElapsedTime(started));
             return response;
         }
         catch (OperationCanceledException)
@@ -222,5 +247,17 @@ internal sealed class RegistryTransport : IDisposable
             _ => $"Registry '{call.Registry}' {text} {call.Description} (HTTP {code}).",
         };
         return new RegistryException(call.Registry, kind, status, message);
+    }
+}
+
+/// <summary>The token of one attempt and what to dispose with it.</summary>
+internal readonly struct AttemptCancellation(CancellationTokenSource linked, CancellationTokenSource? timer) : IDisposable
+{
+    public CancellationToken Token => linked.Token;
+
+    public void Dispose()
+    {
+        linked.Dispose();
+        timer?.Dispose();
     }
 }

@@ -7,6 +7,8 @@ namespace AdmissionGate.Registry;
 /// <summary>How long to wait before the next attempt.</summary>
 internal static class RetryTiming
 {
+    private static readonly string[] StatusTexts = [.. Enumerable.Range(100, 500).Select(c => c.ToString(CultureInfo.InvariantCulture))];
+
     public static bool IsRetryableStatus(HttpStatusCode status) =>
         status is HttpStatusCode.TooManyRequests or HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway
             or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;
@@ -58,6 +60,13 @@ internal static class RetryTiming
         }
 
         return null;
+    }
+
+    /// <summary>The status code as metric tag text, without formatting a string for the common codes each time.</summary>
+    public static string StatusText(HttpStatusCode status)
+    {
+        var code = (int)status;
+        return code is >= 100 and < 600 ? StatusTexts[code - 100] : code.ToString(CultureInfo.InvariantCulture);
     }
 
     private static TimeSpan Clamp(TimeSpan value, TimeSpan max) =>

@@ -11,12 +11,9 @@ internal static class AttestationFinder
 
     public const int MaxCandidates = 32;
 
-    public static async Task<IReadOnlyList<SignatureCandidate>> FindAsync(IRegistryClient client, string registry, string repository, string digest, CancellationToken cancellationToken)
-    {
-        var candidates = new List<SignatureCandidate>();
-        await SignatureFinder.AddTagLayersAsync(client, registry, repository, digest, ".att", LegacyCosignAttestation.DsseMediaType, MaxAttestationBytes, candidates, MaxCandidates,
-            (source, envelope, annotations) => new LegacyCosignAttestation(source, envelope, annotations), cancellationToken).ConfigureAwait(false);
-        await SignatureFinder.AddBundleReferrersAsync(client, registry, repository, digest, candidates, MaxCandidates, MaxAttestationBytes, cancellationToken).ConfigureAwait(false);
-        return candidates;
-    }
+    private static readonly CosignTagLayout Attestations = new(".att", LegacyCosignAttestation.DsseMediaType,
+        (source, envelope, annotations) => new LegacyCosignAttestation(source, envelope, annotations));
+
+    public static Task<IReadOnlyList<SignatureCandidate>> FindAsync(IRegistryClient client, string registry, string repository, string digest, CancellationToken cancellationToken) =>
+        SignatureFinder.FindAsync(client, registry, repository, digest, Attestations, MaxAttestationBytes, MaxCandidates, cancellationToken);
 }
