@@ -29,13 +29,18 @@ public static class GateServer
     /// <summary>Builds the server. <paramref name="configure"/> lets tests swap seams (clock, namespace labels).</summary>
     public static WebApplication Build(ServeOptions options, Action<IServiceCollection>? configure = null)
     {
-        // First, so the certificate's TLS context (a trust-store read on Linux) is built while the rest starts.
+        // The policy and the certificate (with its TLS context: a trust-store read on Linux) load on the thread pool
+        // while the host is built; their errors still surface here, when the services below need them.
+        var policyPath = string.IsNullOrEmpty(options.PolicyPath) ? null : Path.GetFullPath(options.PolicyPath);
+        var policy = Task.Run(() => PolicyLoader.LoadFileOrDefault(policyPath));
         var (certPath, keyPath) = options.TlsCertificatePath is { } cert
             ? (cert, options.TlsKeyPath ?? throw new ArgumentException("--tls-key is required with --tls-cert"))
             : CertificateProvider.EnsureSelfSigned(Path.Combine(options.StateDirectory, "tls"), TimeProvider.System);
-        var serving = ServingCertificate.Load(certPath, keyPath);
+        var serving = Task.Run(() => ServingCertificate.Load(certPath, keyPath));
 
-        var builder = WebApplication.CreateSlimBuilder();
+        // No reload of appsettings*.json (the gate is configured by flags): the watcher it needs on Linux walks
+        // every directory under the working directory to add inotify watches (a repo checkout: ~1000 directories).
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Logging.ClearProviders();
         if (options.JsonLogs)
         {
@@ -69,9 +74,9 @@ public static class GateServer
             exporterOptions.MeterNames.Add(GateMetrics.MeterName);
             return new PrometheusExporter(exporterOptions, sp.GetService<ILogger<PrometheusExporter>>());
         });
-        services.AddSingleton(sp => new PolicyFileStore(options.PolicyPath, sp.GetRequiredService<GateMetrics>(),
+        services.AddSingleton(sp => new PolicyFileStore(policyPath, sp.GetRequiredService<GateMetrics>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PolicyFileStore>>(), options.PolicyReloadInterval,
-            sp.GetRequiredService<IAuditLog>()));
+            sp.GetRequiredService<IAuditLog>(), policy.GetAwaiter().GetResult()));
         services.AddSingleton<IPolicyProvider>(sp => sp.GetRequiredService<PolicyFileStore>());
         services.AddHostedService(sp => sp.GetRequiredService<PolicyFileStore>());
         services.TryAddSingleton<INamespaceLabelSource>(NoNamespaceLabels.Instance);
@@ -87,7 +92,7 @@ public static class GateServer
         services.AddSingleton<AdmissionHandler>();
         services.AddSingleton<Readiness>();
 
-        services.AddSingleton(sp => new CertificateProvider(certPath, keyPath, serving, sp.GetRequiredService<GateMetrics>(),
+        services.AddSingleton(sp => new CertificateProvider(certPath, keyPath, serving.GetAwaiter().GetResult(), sp.GetRequiredService<GateMetrics>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CertificateProvider>>(), options.CertificateReloadInterval));
         services.AddHostedService(sp => sp.GetRequiredService<CertificateProvider>());
         services.AddClusterAndPullCredentials(options);
@@ -107,6 +112,7 @@ public static class GateServer
         var app = builder.Build();
         var handler = app.Services.GetRequiredService<AdmissionHandler>();
         app.Services.GetRequiredService<RuntimeMetrics>();
+        app.Services.GetRequiredService<CertificateProvider>();
         var readiness = app.Services.GetRequiredService<Readiness>();
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         lifetime.ApplicationStarted.Register(readiness.MarkStarted);
