@@ -5,7 +5,7 @@ CONFIG ?= Debug
 GATE_PROJECT := src/AdmissionGate/AdmissionGate.csproj
 RESULTS := artifacts/test-results
 
-.PHONY: run test build deps format format-check clean conformance microbench bench
+.PHONY: run test build deps format format-check clean conformance microbench bench bench-publish startup-time
 
 ## Run the gate locally over HTTPS on 127.0.0.1:8443 with the embedded default policy.
 run:
@@ -34,7 +34,7 @@ microbench:
 deps:
 	@scripts/install-test-deps.sh
 
-## Load benchmark (bench/README.md): Release build, the gate and a baseline under HTTPS load, a table on stdout and
+## Load benchmark (bench/README.md): the published gate and a baseline under HTTPS load, a table on stdout and
 ## bench/results/latest.json. Knobs: BENCH_DURATION, BENCH_WARMUP (seconds per run), BENCH_LEVELS, BENCH_RATES,
 ## BENCH_SCENARIOS, BENCH_SERVER_CPUS / BENCH_LOAD_CPUS (taskset CPU lists, e.g. 1 and 0), BENCH_ARGS (more options).
 BENCH_DURATION ?= 5
@@ -46,16 +46,30 @@ BENCH_SERVER_CPUS ?=
 BENCH_LOAD_CPUS ?=
 BENCH_ARGS ?=
 BENCH_BIN := bin/Release/net10.0
-bench:
+## The gate and the baseline run in their shipped form: published for linux-x64 with ReadyToRun code (the csproj
+## turns ReadyToRun on for any RID), framework-dependent. Same publish for `make startup-time`.
+BENCH_RID ?= linux-x64
+BENCH_PUBLISH := artifacts/bench
+bench-publish:
+	$(DOTNET) publish $(GATE_PROJECT) -c Release -r $(BENCH_RID) --self-contained false -o $(BENCH_PUBLISH)/gate -v q -nologo
+	$(DOTNET) publish bench/AdmissionGate.Baseline/AdmissionGate.Baseline.csproj -c Release -r $(BENCH_RID) --self-contained false \
+	  -o $(BENCH_PUBLISH)/baseline -v q -nologo
+
+bench: bench-publish
 	@scripts/install-bench-deps.sh
 	$(DOTNET) build bench/AdmissionGate.Load/AdmissionGate.Load.csproj -c Release -v q -nologo
-	$(DOTNET) build bench/AdmissionGate.Baseline/AdmissionGate.Baseline.csproj -c Release -v q -nologo
 	$(if $(BENCH_LOAD_CPUS),taskset -c $(BENCH_LOAD_CPUS)) bench/AdmissionGate.Load/$(BENCH_BIN)/AdmissionGate.Load run \
-	  --gate src/AdmissionGate/$(BENCH_BIN)/admission-gate \
-	  --baseline bench/AdmissionGate.Baseline/$(BENCH_BIN)/AdmissionGate.Baseline \
+	  --gate $(BENCH_PUBLISH)/gate/admission-gate \
+	  --baseline $(BENCH_PUBLISH)/baseline/AdmissionGate.Baseline \
 	  --policy-template bench/policy.template.yaml --output bench/results/latest.json \
 	  --duration $(BENCH_DURATION) --warmup $(BENCH_WARMUP) --levels $(BENCH_LEVELS) --rates $(BENCH_RATES) \
 	  --scenarios $(BENCH_SCENARIOS) $(if $(BENCH_SERVER_CPUS),--server-cpus $(BENCH_SERVER_CPUS)) $(BENCH_ARGS)
+
+## Start-up time (issue 7: ready within 1 s): exec -> first 200 from /readyz over HTTPS, gate (default and bench-like
+## policy) and baseline, STARTUP_RUNS runs each; medians and the CPU used until ready (scripts/startup-time.sh).
+STARTUP_RUNS ?= 7
+startup-time: bench-publish
+	scripts/startup-time.sh $(STARTUP_RUNS)
 
 format:
 	$(DOTNET) format AdmissionGate.sln

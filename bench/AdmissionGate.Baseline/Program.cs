@@ -1,8 +1,6 @@
 using System.Net;
-using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
+using AdmissionGate.Server;
 
 // The floor the gate is measured against: Kestrel with the gate's TLS and protocol setup that parses each
 // AdmissionReview and allows it. Usage: AdmissionGate.Baseline --listen 127.0.0.1:PORT --tls-cert PEM --tls-key PEM
@@ -13,29 +11,27 @@ if (settings is null)
     return 2;
 }
 
-// Loaded exactly as the gate's CertificateProvider loads it.
-var certificate = X509Certificate2.CreateFromPemFile(settings.Value.CertPath, settings.Value.KeyPath);
+// Loaded and served exactly as the gate's CertificateProvider and GateServer do (the same source files).
+var certificate = ServingCertificate.Load(settings.Value.CertPath, settings.Value.KeyPath);
 
 var builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     kestrel.AddServerHeader = false;
-    kestrel.Listen(settings.Value.Listen, listen =>
-    {
-        listen.Protocols = HttpProtocols.Http1AndHttp2;
-        listen.UseHttps(https =>
-        {
-            https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
-            https.ServerCertificateSelector = (_, _) => certificate;
-        });
-    });
+    kestrel.Listen(settings.Value.Listen, listen => listen.UseGateHttps(() => certificate));
 });
 
 var app = builder.Build();
 app.MapPost("/validate", Allow);
 app.MapPost("/mutate", Allow);
-app.MapGet("/readyz", () => Results.Text("ready\n"));
+var ready = "ready\n"u8.ToArray();
+app.MapGet("/readyz", context =>
+{
+    context.Response.ContentType = "text/plain; charset=utf-8";
+    context.Response.ContentLength = ready.Length;
+    return context.Response.Body.WriteAsync(ready, context.RequestAborted).AsTask();
+});
 await app.RunAsync();
 return 0;
 

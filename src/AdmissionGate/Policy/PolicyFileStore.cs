@@ -29,7 +29,9 @@ public sealed partial class PolicyFileStore : BackgroundService, IPolicyProvider
     private volatile bool _lastReloadSucceeded = true;
     private long _lastSuccessUnixMs;
 
-    public PolicyFileStore(string? path, GateMetrics metrics, TimeProvider time, ILogger<PolicyFileStore> logger, TimeSpan? interval = null, IAuditLog? audit = null)
+    /// <param name="loaded">The policy already loaded from <paramref name="path"/> (the server loads it while the host
+    /// starts); null loads it here.</param>
+    public PolicyFileStore(string? path, GateMetrics metrics, TimeProvider time, ILogger<PolicyFileStore> logger, TimeSpan? interval = null, IAuditLog? audit = null, CompiledPolicy? loaded = null)
     {
         _path = string.IsNullOrEmpty(path) ? null : Path.GetFullPath(path);
         _metrics = metrics;
@@ -37,7 +39,7 @@ public sealed partial class PolicyFileStore : BackgroundService, IPolicyProvider
         _logger = logger;
         _interval = interval ?? TimeSpan.FromSeconds(2);
         _audit = audit ?? NullAuditLog.Instance;
-        _current = PolicyLoader.LoadFileOrDefault(_path);
+        _current = loaded ?? PolicyLoader.LoadFileOrDefault(_path);
         _lastSeenHash = _current.Hash;
         _lastSuccessUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         LogLoaded(_logger, _current.Name, _current.Source, _current.Hash);

@@ -19,10 +19,16 @@ public sealed partial class CertificateProvider : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<CertificateProvider> _logger;
     private readonly TimeSpan _interval;
-    private volatile X509Certificate2 _current;
+    private volatile ServingCertificate _current;
     private (DateTime Cert, DateTime Key) _stamps;
 
     public CertificateProvider(string certPath, string keyPath, GateMetrics metrics, TimeProvider time, ILogger<CertificateProvider> logger, TimeSpan interval)
+        : this(certPath, keyPath, null, metrics, time, logger, interval)
+    {
+    }
+
+    /// <param name="loaded">The pair already loaded from these paths (so its TLS context is under way); null loads it here.</param>
+    internal CertificateProvider(string certPath, string keyPath, ServingCertificate? loaded, GateMetrics metrics, TimeProvider time, ILogger<CertificateProvider> logger, TimeSpan interval)
     {
         _certPath = certPath;
         _keyPath = keyPath;
@@ -30,18 +36,25 @@ public sealed partial class CertificateProvider : BackgroundService
         _logger = logger;
         _interval = interval;
         _stamps = Stamps();
-        _current = Load(certPath, keyPath);
+        _current = loaded ?? ServingCertificate.Load(certPath, keyPath);
         metrics.Meter.CreateObservableGauge("admission_gate_tls_certificate_expiry_timestamp_seconds",
-            () => new DateTimeOffset(_current.NotAfter.ToUniversalTime()).ToUnixTimeSeconds(), unit: "s",
+            () => new DateTimeOffset(_current.Leaf.NotAfter.ToUniversalTime()).ToUnixTimeSeconds(), unit: "s",
             description: "Unix time at which the serving certificate expires.");
     }
 
-    public X509Certificate2 Current => _current;
+    /// <summary>The leaf certificate new handshakes are served.</summary>
+    public X509Certificate2 Current => _current.Leaf;
+
+    /// <summary>The certificate new handshakes are served, with its chain and TLS context.</summary>
+    internal ServingCertificate Serving => _current;
 
     public string CertificatePath => _certPath;
 
-    /// <summary>Reloads when either file changed; keeps the old certificate if the new pair is unusable.</summary>
-    public bool ReloadIfChanged()
+    /// <summary>
+    /// Reloads when either file changed; keeps the old certificate if the new pair is unusable. The new certificate's
+    /// TLS context is built before it replaces the old one, so no handshake waits for it.
+    /// </summary>
+    public async Task<bool> ReloadIfChangedAsync()
     {
         var stamps = Stamps();
         if (stamps == _stamps)
@@ -51,13 +64,14 @@ public sealed partial class CertificateProvider : BackgroundService
 
         try
         {
-            var next = Load(_certPath, _keyPath);
+            var next = ServingCertificate.Load(_certPath, _keyPath);
+            await next.Context.ConfigureAwait(false);
             _stamps = stamps;
             _current = next;
-            LogReloaded(_logger, _certPath, next.NotAfter);
+            LogReloaded(_logger, _certPath, next.Leaf.NotAfter);
             return true;
         }
-        catch (Exception ex) when (ex is CryptographicException or IOException or ArgumentException)
+        catch (Exception ex) when (ex is CryptographicException or IOException or ArgumentException or NotSupportedException)
         {
             // A rotation writes two files; between the writes the pair does not match. Retry on the next tick.
             LogReloadFailed(_logger, _certPath, ex.Message);
@@ -70,19 +84,7 @@ public sealed partial class CertificateProvider : BackgroundService
         using var timer = new PeriodicTimer(_interval, _time);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
-            ReloadIfChanged();
-        }
-    }
-
-    public static X509Certificate2 Load(string certPath, string keyPath)
-    {
-        try
-        {
-            return X509Certificate2.CreateFromPemFile(certPath, keyPath);
-        }
-        catch (Exception ex) when (ex is CryptographicException or ArgumentException)
-        {
-            throw new CryptographicException($"cannot use TLS certificate {certPath} with key {keyPath}: {ex.Message}", ex);
+            await ReloadIfChangedAsync().ConfigureAwait(false);
         }
     }
 

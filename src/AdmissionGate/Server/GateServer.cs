@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Net;
-using System.Security.Authentication;
+using System.Text;
 using AdmissionGate.Audit;
 using AdmissionGate.Checks;
 using AdmissionGate.Checks.Signatures;
@@ -16,7 +16,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -30,7 +29,18 @@ public static class GateServer
     /// <summary>Builds the server. <paramref name="configure"/> lets tests swap seams (clock, namespace labels).</summary>
     public static WebApplication Build(ServeOptions options, Action<IServiceCollection>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        // The policy and the certificate (with its TLS context: a trust-store read on Linux) load on the thread pool
+        // while the host is built; their errors still surface here, when the services below need them.
+        var policyPath = string.IsNullOrEmpty(options.PolicyPath) ? null : Path.GetFullPath(options.PolicyPath);
+        var policy = Task.Run(() => PolicyLoader.LoadFileOrDefault(policyPath));
+        var (certPath, keyPath) = options.TlsCertificatePath is { } cert
+            ? (cert, options.TlsKeyPath ?? throw new ArgumentException("--tls-key is required with --tls-cert"))
+            : CertificateProvider.EnsureSelfSigned(Path.Combine(options.StateDirectory, "tls"), TimeProvider.System);
+        var serving = Task.Run(() => ServingCertificate.Load(certPath, keyPath));
+
+        // No reload of appsettings*.json (the gate is configured by flags): the watcher it needs on Linux walks
+        // every directory under the working directory to add inotify watches (a repo checkout: ~1000 directories).
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Logging.ClearProviders();
         if (options.JsonLogs)
         {
@@ -64,9 +74,9 @@ public static class GateServer
             exporterOptions.MeterNames.Add(GateMetrics.MeterName);
             return new PrometheusExporter(exporterOptions, sp.GetService<ILogger<PrometheusExporter>>());
         });
-        services.AddSingleton(sp => new PolicyFileStore(options.PolicyPath, sp.GetRequiredService<GateMetrics>(),
+        services.AddSingleton(sp => new PolicyFileStore(policyPath, sp.GetRequiredService<GateMetrics>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PolicyFileStore>>(), options.PolicyReloadInterval,
-            sp.GetRequiredService<IAuditLog>()));
+            sp.GetRequiredService<IAuditLog>(), policy.GetAwaiter().GetResult()));
         services.AddSingleton<IPolicyProvider>(sp => sp.GetRequiredService<PolicyFileStore>());
         services.AddHostedService(sp => sp.GetRequiredService<PolicyFileStore>());
         services.TryAddSingleton<INamespaceLabelSource>(NoNamespaceLabels.Instance);
@@ -82,10 +92,7 @@ public static class GateServer
         services.AddSingleton<AdmissionHandler>();
         services.AddSingleton<Readiness>();
 
-        var (certPath, keyPath) = options.TlsCertificatePath is { } cert
-            ? (cert, options.TlsKeyPath ?? throw new ArgumentException("--tls-key is required with --tls-cert"))
-            : CertificateProvider.EnsureSelfSigned(Path.Combine(options.StateDirectory, "tls"), TimeProvider.System);
-        services.AddSingleton(sp => new CertificateProvider(certPath, keyPath, sp.GetRequiredService<GateMetrics>(),
+        services.AddSingleton(sp => new CertificateProvider(certPath, keyPath, serving.GetAwaiter().GetResult(), sp.GetRequiredService<GateMetrics>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CertificateProvider>>(), options.CertificateReloadInterval));
         services.AddHostedService(sp => sp.GetRequiredService<CertificateProvider>());
         services.AddClusterAndPullCredentials(options);
@@ -97,20 +104,15 @@ public static class GateServer
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes + 1;
             kestrel.Listen(options.Listen, listen =>
             {
-                // kube-apiserver talks to webhooks over HTTP/2; curl and older clients over HTTP/1.1.
-                listen.Protocols = HttpProtocols.Http1AndHttp2;
                 var certificates = kestrel.ApplicationServices.GetRequiredService<CertificateProvider>();
-                listen.UseHttps(https =>
-                {
-                    https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
-                    https.ServerCertificateSelector = (_, _) => certificates.Current;
-                });
+                listen.UseGateHttps(() => certificates.Serving);
             });
         });
 
         var app = builder.Build();
         var handler = app.Services.GetRequiredService<AdmissionHandler>();
         app.Services.GetRequiredService<RuntimeMetrics>();
+        app.Services.GetRequiredService<CertificateProvider>();
         var readiness = app.Services.GetRequiredService<Readiness>();
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         lifetime.ApplicationStarted.Register(readiness.MarkStarted);
@@ -126,8 +128,10 @@ public static class GateServer
 
         app.MapPost("/validate", context => handler.HandleAsync(context, AdmissionHandler.Validate));
         app.MapPost("/mutate", context => handler.HandleAsync(context, AdmissionHandler.Mutate));
-        app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", () => readiness.IsReady ? Results.Text("ready\n") : Results.Text("not ready\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+        // Plain RequestDelegates, like the two above: a handler with parameters or an IResult goes through
+        // RequestDelegateFactory, which compiles expression trees on the first request (~95 ms of the first /readyz).
+        app.MapGet("/healthz", context => ProbeAnswer.Write(context, ProbeAnswer.Ok));
+        app.MapGet("/readyz", context => ProbeAnswer.Write(context, readiness.IsReady ? ProbeAnswer.Ready : ProbeAnswer.NotReady));
         app.MapPrometheusMetrics("/metrics");
         return app;
     }
@@ -135,6 +139,32 @@ public static class GateServer
     /// <summary>The addresses the server actually listens on (the port is chosen by the OS when 0 was asked for).</summary>
     public static IReadOnlyList<Uri> Addresses(this WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.Select(a => new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal))).ToList() ?? [];
+}
+
+/// <summary>The probes' plain-text answers, encoded once.</summary>
+internal sealed class ProbeAnswer
+{
+    public static readonly ProbeAnswer Ok = new(StatusCodes.Status200OK, "ok\n");
+    public static readonly ProbeAnswer Ready = new(StatusCodes.Status200OK, "ready\n");
+    public static readonly ProbeAnswer NotReady = new(StatusCodes.Status503ServiceUnavailable, "not ready\n");
+
+    private readonly int _status;
+    private readonly byte[] _body;
+
+    private ProbeAnswer(int status, string text)
+    {
+        _status = status;
+        _body = Encoding.UTF8.GetBytes(text);
+    }
+
+    public static Task Write(HttpContext context, ProbeAnswer answer)
+    {
+        var response = context.Response;
+        response.StatusCode = answer._status;
+        response.ContentType = "text/plain; charset=utf-8";
+        response.ContentLength = answer._body.Length;
+        return response.Body.WriteAsync(answer._body, context.RequestAborted).AsTask();
+    }
 }
 
 /// <summary>A condition readiness waits for (e.g. the namespace informer's initial sync).</summary>
