@@ -35,10 +35,13 @@ deps:
 	@scripts/install-test-deps.sh
 
 ## Load benchmark (bench/README.md): the published gate and a baseline under HTTPS load, a table on stdout and
-## bench/results/latest.json. Knobs: BENCH_DURATION, BENCH_WARMUP (seconds per run), BENCH_LEVELS, BENCH_RATES,
-## BENCH_SCENARIOS, BENCH_SERVER_CPUS / BENCH_LOAD_CPUS (taskset CPU lists, e.g. 1 and 0), BENCH_ARGS (more options).
+## bench/results/latest.json. Knobs: BENCH_DURATION, BENCH_WARMUP (seconds per run), BENCH_PROCESS_WARMUP (seconds
+## of unmeasured load per fresh server process), BENCH_RUNS (repeat everything, report medians), BENCH_LEVELS,
+## BENCH_RATES, BENCH_SCENARIOS, BENCH_SERVER_CPUS / BENCH_LOAD_CPUS (taskset CPU lists, e.g. 1 and 0), BENCH_ARGS.
 BENCH_DURATION ?= 5
 BENCH_WARMUP ?= 2
+BENCH_PROCESS_WARMUP ?= 10
+BENCH_RUNS ?= 1
 BENCH_LEVELS ?= 1,16,64,256
 BENCH_RATES ?= 2000,5000
 BENCH_SCENARIOS ?= baseline,allow,signed,cold,mutate,rollout
@@ -62,7 +65,7 @@ bench: bench-publish
 	  --gate $(BENCH_PUBLISH)/gate/admission-gate \
 	  --baseline $(BENCH_PUBLISH)/baseline/AdmissionGate.Baseline \
 	  --policy-template bench/policy.template.yaml --output bench/results/latest.json \
-	  --duration $(BENCH_DURATION) --warmup $(BENCH_WARMUP) --levels $(BENCH_LEVELS) --rates $(BENCH_RATES) \
+	  --duration $(BENCH_DURATION) --warmup $(BENCH_WARMUP) --process-warmup $(BENCH_PROCESS_WARMUP) --runs $(BENCH_RUNS) --levels $(BENCH_LEVELS) --rates $(BENCH_RATES) \
 	  --scenarios $(BENCH_SCENARIOS) $(if $(BENCH_SERVER_CPUS),--server-cpus $(BENCH_SERVER_CPUS)) $(BENCH_ARGS)
 
 ## Start-up time (issue 7: ready within 1 s): exec -> first 200 from /readyz over HTTPS, gate (default and bench-like
