@@ -29,6 +29,12 @@ public abstract class RequestObject
     public IReadOnlyList<WorkloadContainer> Containers(WorkloadKind kind)
     {
         ArgumentNullException.ThrowIfNull(kind);
+        if (ValueKind != JsonValueKind.Object)
+        {
+            // Nothing to keep (it throws), and objects that are not objects are shared between requests.
+            return ReadContainers(kind);
+        }
+
         if (!ReferenceEquals(kind, _readAs))
         {
             try

@@ -248,6 +248,26 @@ public sealed class AdmissionReviewReaderTests
     }
 
     [Fact]
+    public void Requests_whose_object_is_not_an_object_each_get_their_own_kind_in_the_message()
+    {
+        // Such objects are shared between requests (no allocation); nothing about one request may stick to them.
+        var pod = Read(Pod.Replace("\"object\":{", "\"object\":[],\"x\":{", StringComparison.Ordinal));
+        var deployment = Read(Pod.Replace("\"object\":{", "\"object\":[],\"x\":{", StringComparison.Ordinal)
+            .Replace("\"group\":\"\"", "\"group\":\"apps\"", StringComparison.Ordinal).Replace("\"kind\":\"Pod\"},", "\"kind\":\"Deployment\"},", StringComparison.Ordinal));
+        using (pod)
+        using (deployment)
+        {
+            pod.Request.Workload.Should().BeSameAs(deployment.Request.Workload);
+            Parallel.For(0, 100_000, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+            {
+                var request = i % 2 == 0 ? pod.Request : deployment.Request;
+                var message = request.Invoking(r => r.Workload.Containers(r.Kind!)).Should().Throw<WorkloadFormatException>().Which.Message;
+                message.Should().Be($"the {request.Kind!.Kind} object is not a JSON object");
+            });
+        }
+    }
+
+    [Fact]
     public void The_object_tree_is_built_on_demand_from_the_body_and_not_after_the_envelope_is_disposed()
     {
         var body = Encoding.UTF8.GetBytes(Pod);
@@ -263,6 +283,9 @@ public sealed class AdmissionReviewReaderTests
         request.Invoking(r => r.Object).Should().Throw<ObjectDisposedException>();
         envelope.Invoking(e => e.Dispose()).Should().NotThrow();
     }
+
+    private static AdmissionReviewEnvelope Read(string json) =>
+        AdmissionReviewReader.TryRead(Encoding.UTF8.GetBytes(json), out var envelope, out var error) ? envelope! : throw new InvalidOperationException(error!.Message);
 
     [Fact]
     public void A_request_built_from_an_element_reads_its_containers_with_the_workload_reader()
