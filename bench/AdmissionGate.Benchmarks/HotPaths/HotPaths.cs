@@ -105,7 +105,7 @@ public sealed class HotPaths : IDisposable
     /// <summary>Bytes of the AdmissionReview the parse benchmarks read (for the README).</summary>
     public int AllowedBodyLength => _allowedBody.Length;
 
-    /// <summary>AdmissionReview bytes -> the engine's request (uid, kind, namespace, object), then released.</summary>
+    /// <summary>AdmissionReview bytes -> the engine's request (uid, kind, namespace, the object's containers), then released.</summary>
     public int ParseAdmissionReview()
     {
         using var envelope = Read(_allowedBody);
@@ -126,7 +126,10 @@ public sealed class HotPaths : IDisposable
         return reference!.Normalized.Length;
     }
 
-    /// <summary>Three containers from approved registries in a production namespace: the allow-list decision.</summary>
+    /// <summary>
+    /// Three containers from approved registries in a production namespace: the allow-list decision. The request's
+    /// containers were read with it (<see cref="ParseAdmissionReview"/>), once, as for every request the server reads.
+    /// </summary>
     public Decision EvaluateAllowed() => Complete(_engine.EvaluateAsync(_allowed.Request, CancellationToken.None));
 
     /// <summary>Two unapproved images in production: a denial, with its message naming every container and fix.</summary>

@@ -4,15 +4,64 @@ using AdmissionGate.Workloads;
 
 namespace AdmissionGate.Admission;
 
-/// <summary>A parsed AdmissionReview: the request plus the JSON document its object elements live in.</summary>
-public sealed class AdmissionReviewEnvelope(JsonDocument document, string apiVersion, GateRequest request) : IDisposable
+/// <summary>
+/// A read AdmissionReview: the request plus, built only if something asks for it, the JSON tree of its objects.
+/// The tree points into the body, so the body must stay as it is until the envelope is disposed (the server's body
+/// buffer is pooled: it is returned only after this).
+/// </summary>
+public sealed class AdmissionReviewEnvelope : IDisposable, IRequestObjects
 {
+    private ReadOnlyMemory<byte> _body;
+    private JsonDocument? _document;
+    private volatile bool _disposed;
+
+    internal AdmissionReviewEnvelope(ReadOnlyMemory<byte> body, string apiVersion)
+    {
+        _body = body;
+        ApiVersion = apiVersion;
+    }
+
     /// <summary>The AdmissionReview apiVersion to answer with (v1, or v1beta1 for old API servers).</summary>
-    public string ApiVersion { get; } = apiVersion;
+    public string ApiVersion { get; }
 
-    public GateRequest Request { get; } = request;
+    public GateRequest Request { get; internal set; } = null!;
 
-    public void Dispose() => document.Dispose();
+    JsonElement IRequestObjects.Object => RequestElement("object");
+
+    JsonElement IRequestObjects.OldObject => RequestElement("oldObject");
+
+    public void Dispose()
+    {
+        _disposed = true;
+        _body = default;
+        Interlocked.Exchange(ref _document, null)?.Dispose();
+    }
+
+    private JsonElement RequestElement(string name)
+    {
+        var document = _document;
+        if (document is null)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+
+            // The body was read to its end already, so this parse cannot fail; it is the same tree as before.
+            var parsed = JsonDocument.Parse(_body, AdmissionReviewReader.DocumentOptions);
+            document = Interlocked.CompareExchange(ref _document, parsed, null) ?? parsed;
+            if (!ReferenceEquals(document, parsed))
+            {
+                parsed.Dispose();
+            }
+
+            if (_disposed)
+            {
+                Interlocked.Exchange(ref _document, null)?.Dispose();
+                throw new ObjectDisposedException(nameof(AdmissionReviewEnvelope));
+            }
+        }
+
+        var request = document.RootElement.GetProperty("request");
+        return request.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : default;
+    }
 }
 
 /// <summary>Why an AdmissionReview could not be read, and whether it can still be answered.</summary>
@@ -25,18 +74,18 @@ public static class AdmissionReviewReader
     public const string V1 = "admission.k8s.io/v1";
     public const string V1Beta1 = "admission.k8s.io/v1beta1";
 
-    private static readonly string[] Operations = ["CREATE", "UPDATE", "DELETE", "CONNECT"];
-    private static readonly string[] Groups = [string.Empty, "apps", "batch"];
-    private static readonly string[] KindNames = WorkloadReader.Kinds.Select(k => k.Kind).ToArray();
-
     // Kubernetes objects are nowhere near this deep (managedFields reaches ~20); hostile nesting stops here.
-    private static readonly JsonDocumentOptions Options = new() { MaxDepth = 128, CommentHandling = JsonCommentHandling.Disallow };
+    internal static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 128, CommentHandling = JsonCommentHandling.Disallow };
 
+    /// <summary>
+    /// Reads <paramref name="body"/> in one forward pass (no JSON tree: see <see cref="AdmissionReviewScanner"/>).
+    /// The body must not change until the envelope is disposed.
+    /// </summary>
     public static bool TryRead(ReadOnlyMemory<byte> body, out AdmissionReviewEnvelope? envelope, out AdmissionReviewError? error)
     {
         envelope = null;
 
-        // JsonDocument checks structure but leaves string contents to GetString(), which would then throw deep in
+        // The reader checks structure but leaves string contents to GetString(), which would then throw deep in
         // the engine; the API server only sends UTF-8, so anything else is refused here, before any field is read.
         if (!System.Text.Unicode.Utf8.IsValid(body.Span))
         {
@@ -44,10 +93,10 @@ public static class AdmissionReviewReader
             return false;
         }
 
-        JsonDocument document;
+        AdmissionReviewScan scan;
         try
         {
-            document = JsonDocument.Parse(body, Options);
+            scan = AdmissionReviewScanner.Scan(body.Span);
         }
         catch (JsonException ex)
         {
@@ -55,27 +104,31 @@ public static class AdmissionReviewReader
             return false;
         }
 
-        var keep = false;
+        // Fields are judged in a fixed order whatever order they are written in, so the first error reported (and
+        // whether it can carry the uid) does not depend on the sender's field order. A string that is not valid
+        // Unicode throws when its Text is read, at the point it is judged.
         string? uid = null;
         try
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            if (!scan.RootIsObject)
             {
                 error = new AdmissionReviewError("the body is not an AdmissionReview: expected a JSON object", null, V1);
                 return false;
             }
 
-            // Fields with a handful of expected values are compared in place (no string per request); anything else
-            // is still read with GetString, at the same point, so errors are exactly what they were.
-            var apiVersion = OptionalString(root, "apiVersion", [V1, V1Beta1]);
-            if (!root.TryGetProperty("request", out var request) || request.ValueKind != JsonValueKind.Object)
+            if (scan.InvalidPropertyName)
+            {
+                throw new InvalidOperationException("a property name is not valid Unicode");
+            }
+
+            var apiVersion = scan.ApiVersion.Text;
+            if (!scan.HasRequest)
             {
                 error = new AdmissionReviewError("the body is not an AdmissionReview: \"request\" is missing", null, V1);
                 return false;
             }
 
-            uid = OptionalString(request, "uid");
+            uid = scan.Uid.Text;
             if (string.IsNullOrEmpty(uid))
             {
                 error = new AdmissionReviewError("the AdmissionReview has no request.uid, so it cannot be answered", null, V1);
@@ -89,45 +142,48 @@ public static class AdmissionReviewReader
                 return false;
             }
 
-            if (OptionalString(root, "kind", ["AdmissionReview"]) is { } kind && kind != "AdmissionReview")
+            if (scan.Kind.Text is { } kind && kind != "AdmissionReview")
             {
                 error = new AdmissionReviewError($"expected kind AdmissionReview, got \"{kind}\"", uid, answerVersion);
                 return false;
             }
 
-            var operation = OptionalString(request, "operation", Operations) switch
+            var written = scan.Operation.Text;
+            AdmissionOperation? operation = written switch
             {
                 "CREATE" => AdmissionOperation.Create,
                 "UPDATE" => AdmissionOperation.Update,
                 "DELETE" => AdmissionOperation.Delete,
                 "CONNECT" => AdmissionOperation.Connect,
-                var other => (AdmissionOperation?)null,
+                _ => null,
             };
             if (operation is null)
             {
-                var written = OptionalString(request, "operation");
                 error = new AdmissionReviewError(written is null ? "request.operation is missing" : $"request.operation \"{GateEngine.Truncate(written)}\" is not CREATE, UPDATE, DELETE or CONNECT", uid, answerVersion);
                 return false;
             }
 
-            var group = string.Empty;
-            var kindName = string.Empty;
-            if (request.TryGetProperty("kind", out var gvk) && gvk.ValueKind == JsonValueKind.Object)
-            {
-                group = OptionalString(gvk, "group", Groups) ?? string.Empty;
-                kindName = OptionalString(gvk, "kind", KindNames) ?? string.Empty;
-            }
-
+            var group = scan.Group.Text ?? string.Empty;
+            var kindName = scan.KindName.Text ?? string.Empty;
             if (kindName.Length == 0)
             {
                 error = new AdmissionReviewError("request.kind.kind is missing", uid, answerVersion);
                 return false;
             }
 
-            var subResource = OptionalString(request, "subResource");
-            var obj = Element(request, "object");
-            var ns = OptionalString(request, "namespace") ?? NamespaceOf(obj) ?? string.Empty;
-            var gateRequest = new GateRequest
+            var subResource = scan.SubResource.Text;
+            var obj = scan.Object as ScannedObject;
+            var ns = scan.Namespace.Text ?? obj?.MetadataNamespace.TextIn(body.Span) ?? string.Empty;
+            var name = scan.Name.Text ?? obj?.MetadataName.TextIn(body.Span);
+            var generateName = obj?.MetadataGenerateName.TextIn(body.Span);
+            var userName = scan.UserName.Text;
+            if (scan.UserGroupsInvalid)
+            {
+                throw new InvalidOperationException("a group is not valid Unicode");
+            }
+
+            var result = new AdmissionReviewEnvelope(body, answerVersion);
+            result.Request = new GateRequest
             {
                 Uid = uid,
                 Operation = operation.Value,
@@ -135,92 +191,26 @@ public static class AdmissionReviewReader
                 // Sub-resources other than ephemeral containers (status, binding, ...) never change images.
                 Kind = subResource is null or "ephemeralcontainers" ? WorkloadReader.FindKind(group, kindName) : null,
                 Namespace = ns,
-                Name = OptionalString(request, "name") ?? MetadataString(obj, "name"),
-                GenerateName = MetadataString(obj, "generateName"),
+                Name = name,
+                GenerateName = generateName,
                 SubResource = subResource,
-                DryRun = request.TryGetProperty("dryRun", out var dryRun) && dryRun.ValueKind == JsonValueKind.True,
-                UserName = request.TryGetProperty("userInfo", out var user) && user.ValueKind == JsonValueKind.Object ? OptionalString(user, "username") : null,
-                UserGroups = ReadGroups(request),
-                Object = obj,
-                OldObject = Element(request, "oldObject"),
+                DryRun = scan.DryRun,
+                UserName = userName,
+                UserGroups = scan.UserGroups,
+                Workload = scan.Object,
+                OldWorkload = scan.OldObject,
+                Objects = result,
             };
-            envelope = new AdmissionReviewEnvelope(document, answerVersion, gateRequest);
+            envelope = result;
             error = null;
-            keep = true;
             return true;
         }
         catch (InvalidOperationException)
         {
-            // GetString() on an escaped unpaired surrogate (\ud800): valid JSON, but not text.
+            // An escaped unpaired surrogate (\ud800): valid JSON, but not text.
             error = new AdmissionReviewError("the AdmissionReview contains a string that is not valid Unicode", uid, V1);
             return false;
         }
-        finally
-        {
-            if (!keep)
-            {
-                document.Dispose();
-            }
-        }
-    }
-
-    private static JsonElement Element(JsonElement parent, string name) =>
-        parent.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : default;
-
-    private static string? OptionalString(JsonElement parent, string name) =>
-        parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
-    /// <summary>Like <see cref="OptionalString(JsonElement, string)"/>, but returns the instance from <paramref name="known"/> when the value is one of them.</summary>
-    private static string? OptionalString(JsonElement parent, string name, ReadOnlySpan<string> known)
-    {
-        if (!parent.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.String)
-        {
-            return null;
-        }
-
-        foreach (var candidate in known)
-        {
-            if (value.ValueEquals(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return value.GetString();
-    }
-
-    private static string? MetadataString(JsonElement obj, string name) =>
-        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty("metadata", out var metadata) && metadata.ValueKind == JsonValueKind.Object
-            ? OptionalString(metadata, name)
-            : null;
-
-    private static string? NamespaceOf(JsonElement obj) => MetadataString(obj, "namespace");
-
-    private static string[] ReadGroups(JsonElement request)
-    {
-        if (!request.TryGetProperty("userInfo", out var user) || user.ValueKind != JsonValueKind.Object
-            || !user.TryGetProperty("groups", out var groups) || groups.ValueKind != JsonValueKind.Array)
-        {
-            return [];
-        }
-
-        var count = 0;
-        foreach (var group in groups.EnumerateArray())
-        {
-            count += group.ValueKind == JsonValueKind.String ? 1 : 0;
-        }
-
-        var result = new string[count];
-        var i = 0;
-        foreach (var group in groups.EnumerateArray())
-        {
-            if (group.ValueKind == JsonValueKind.String)
-            {
-                result[i++] = group.GetString()!;
-            }
-        }
-
-        return result;
     }
 
     private static string Describe(JsonException ex)

@@ -203,11 +203,12 @@ public sealed class AuditContainer
     internal static IReadOnlyList<AuditContainer> From(GateRequest request, IReadOnlyList<Finding> findings)
     {
         IReadOnlyList<WorkloadContainer> containers = [];
-        if (request.Kind is not null && request.Object.ValueKind == JsonValueKind.Object)
+        if (request.Kind is not null && request.Workload.ValueKind == JsonValueKind.Object)
         {
             try
             {
-                containers = WorkloadReader.ReadContainers(request.Kind, request.Object);
+                // The list the engine judged (read once per request), not a second reading of the object.
+                containers = request.Workload.Containers(request.Kind);
             }
             catch (WorkloadFormatException)
             {

@@ -56,16 +56,17 @@ public sealed partial class GateEngine
         HashSet<string>? previousImages = null;
         try
         {
-            if (request.Object.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
+            var workload = request.Workload;
+            if (workload.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
             {
                 throw new WorkloadFormatException("the request carries no object");
             }
 
-            CheckObjectKind(request);
-            containers = WorkloadReader.ReadContainers(request.Kind, request.Object);
-            if (request.Operation == AdmissionOperation.Update && request.OldObject.ValueKind == JsonValueKind.Object)
+            CheckObjectKind(request.Kind, workload);
+            containers = workload.Containers(request.Kind);
+            if (request.Operation == AdmissionOperation.Update && request.OldWorkload.ValueKind == JsonValueKind.Object)
             {
-                previousImages = ReadPreviousImages(request.Kind, request.OldObject);
+                previousImages = ReadPreviousImages(request.Kind, request.OldWorkload);
             }
         }
         catch (WorkloadFormatException ex)
@@ -220,22 +221,28 @@ public sealed partial class GateEngine
         };
     }
 
-    private static void CheckObjectKind(GateRequest request)
+    private static void CheckObjectKind(WorkloadKind expected, RequestObject workload)
     {
-        if (request.Object.ValueKind == JsonValueKind.Object
-            && request.Object.TryGetProperty("kind", out var kind)
-            && kind.ValueKind == JsonValueKind.String
-            && !string.Equals(kind.GetString(), request.Kind!.Kind, StringComparison.Ordinal))
+        if (workload.ValueKind == JsonValueKind.Object && workload.ReadKind() is { } kind && !string.Equals(kind, expected.Kind, StringComparison.Ordinal))
         {
-            throw new WorkloadFormatException($"the request is for a {request.Kind.Kind}, but the object is a {Truncate(kind.GetString() ?? string.Empty)}");
+            throw new WorkloadFormatException($"the request is for a {expected.Kind}, but the object is a {Truncate(kind)}");
         }
     }
 
-    private static HashSet<string>? ReadPreviousImages(WorkloadKind kind, JsonElement oldObject)
+    private static HashSet<string>? ReadPreviousImages(WorkloadKind kind, RequestObject oldObject)
     {
         try
         {
-            return WorkloadReader.ReadContainers(kind, oldObject).Select(c => c.Image).OfType<string>().ToHashSet(StringComparer.Ordinal);
+            var images = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var container in oldObject.Containers(kind))
+            {
+                if (container.Image is { } image)
+                {
+                    images.Add(image);
+                }
+            }
+
+            return images;
         }
         catch (WorkloadFormatException)
         {

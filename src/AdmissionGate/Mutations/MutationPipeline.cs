@@ -37,7 +37,7 @@ public sealed class MutationPipeline(IPolicyProvider policies, IEnumerable<IPodM
         JsonElement spec;
         try
         {
-            containers = WorkloadReader.ReadContainers(request.Kind, request.Object);
+            containers = request.Workload.Containers(request.Kind);
             spec = request.Object.GetProperty("spec");
         }
         catch (Exception ex) when (ex is WorkloadFormatException or InvalidOperationException or KeyNotFoundException)

@@ -104,7 +104,8 @@ public sealed partial class AdmissionHandler(
         }
         finally
         {
-            // The parsed request (JsonDocument) points into this buffer; it is disposed above, before this returns it.
+            // The envelope keeps this buffer to build the object tree on demand (mutations); it is disposed above, before
+            // this returns the buffer to the pool, and refuses to read it afterwards.
             body.Dispose();
         }
     }
