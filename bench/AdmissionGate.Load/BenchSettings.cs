@@ -19,7 +19,7 @@ internal sealed record BenchSettings
     /// Unmeasured load each fresh server process gets before its first run: tiered compilation re-compiles hot code
     /// for many seconds after start, and the targets are about the steady state (start-up is measured on its own).
     /// </summary>
-    public TimeSpan ProcessWarmup { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan ProcessWarmup { get; init; } = TimeSpan.FromSeconds(30);
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(5);
 

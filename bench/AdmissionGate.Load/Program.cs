@@ -9,7 +9,7 @@ var baseline = new Option<string>("--baseline") { Description = "The baseline se
 var template = new Option<string>("--policy-template") { Description = "Benchmark policy with ${REGISTRY} and ${KEY_PEM} placeholders.", DefaultValueFactory = _ => "bench/policy.template.yaml" };
 var output = new Option<string>("--output") { Description = "Where the JSON results go (a .md with the table is written next to it).", DefaultValueFactory = _ => "bench/results/latest.json" };
 var warmup = new Option<double>("--warmup") { Description = "Seconds of unmeasured load before each measurement.", DefaultValueFactory = _ => 2 };
-var processWarmup = new Option<double>("--process-warmup") { Description = "Seconds of unmeasured load each fresh server process gets first (JIT tier-up settles); 0 for none.", DefaultValueFactory = _ => 10 };
+var processWarmup = new Option<double>("--process-warmup") { Description = "Seconds of unmeasured load each fresh server process gets first (JIT tier-up settles); 0 for none.", DefaultValueFactory = _ => 30 };
 var duration = new Option<double>("--duration") { Description = "Seconds measured per run.", DefaultValueFactory = _ => 5 };
 var levels = new Option<string>("--levels") { Description = "Closed-loop concurrency levels, comma separated.", DefaultValueFactory = _ => "1,16,64,256" };
 var rates = new Option<string>("--rates") { Description = "Open-loop rates (requests/s) for the allow-list and warm signature scenarios.", DefaultValueFactory = _ => "2000,5000" };
