@@ -1,4 +1,3 @@
-using AdmissionGate.Images;
 using AdmissionGate.Policy;
 using AdmissionGate.Registry;
 
@@ -21,70 +20,60 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
             return;
         }
 
-        // Warm cache (the common case for a running workload): every rule already decided this digest, so there is no
-        // registry work to budget, and no timer or linked token to create per container.
-        if (image.Digest is { } pinned && AllCached(rules, image, pinned, out var outcomes))
-        {
-            for (var i = 0; i < rules.Count; i++)
-            {
-                Record(rules[i], outcomes[i], pinned, context, findings);
-            }
-
-            return;
-        }
-
         var settings = context.Policy.Verification;
         var client = registries.ForTier(context.Policy, tier);
-        using var budget = AdmissionDeadline.Enter(settings.Budget, cancellationToken);
-        var limit = budget.Total;
-
-        string digest;
+        // The decision budget (a timer source and a linked token) is only made when there is registry work: on a warm
+        // cache, the common case for a running workload, a pinned image needs none.
+        AdmissionDeadline.Budget? budget = null;
         try
         {
-            digest = image.Digest ?? await verifier.ResolveAsync(client, image.Registry, image.Repository, image.Tag!, settings, budget.Token).ConfigureAwait(false);
-        }
-        catch (RegistryException ex)
-        {
-            AddAll(rules, context, findings, $"{image.Normalized}: cannot resolve the tag to a digest, so its signatures cannot be checked: {ex.Message}");
-            return;
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            AddAll(rules, context, findings, TimedOut(image.Normalized, limit));
-            return;
-        }
-
-        foreach (var rule in rules)
-        {
-            SignatureOutcome outcome;
-            try
+            string digest;
+            if (image.Digest is { } pinned)
             {
-                outcome = await verifier.VerifyAsync(client, image.Registry, image.Repository, digest, rule, settings, budget.Token).ConfigureAwait(false);
+                digest = pinned;
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            else
             {
-                Add(rule, context, findings, TimedOut($"{image.Normalized} ({digest})", limit), digest);
-                continue;
+                budget = AdmissionDeadline.Enter(settings.Budget, cancellationToken);
+                try
+                {
+                    digest = await verifier.ResolveAsync(client, image.Registry, image.Repository, image.Tag!, settings, budget.Token).ConfigureAwait(false);
+                }
+                catch (RegistryException ex)
+                {
+                    AddAll(rules, context, findings, $"{image.Normalized}: cannot resolve the tag to a digest, so its signatures cannot be checked: {ex.Message}");
+                    return;
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    AddAll(rules, context, findings, TimedOut(image.Normalized, budget.Total));
+                    return;
+                }
             }
 
-            Record(rule, outcome, digest, context, findings);
-        }
-    }
-
-    private bool AllCached(List<SignatureRule> rules, ImageReference image, string digest, out SignatureOutcome[] outcomes)
-    {
-        outcomes = new SignatureOutcome[rules.Count];
-        for (var i = 0; i < rules.Count; i++)
-        {
-            if (!verifier.TryGetCached(image.Registry, image.Repository, digest, rules[i], out var outcome))
+            foreach (var rule in rules)
             {
-                return false;
+                if (!verifier.TryGetCached(image.Registry, image.Repository, digest, rule, out var outcome))
+                {
+                    budget ??= AdmissionDeadline.Enter(settings.Budget, cancellationToken);
+                    try
+                    {
+                        outcome = await verifier.VerifyAsync(client, image.Registry, image.Repository, digest, rule, settings, budget.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        Add(rule, context, findings, TimedOut($"{image.Normalized} ({digest})", budget.Total), digest);
+                        continue;
+                    }
+                }
+
+                Record(rule, outcome, digest, context, findings);
             }
-
-            outcomes[i] = outcome;
         }
-
-        return true;
+        finally
+        {
+            budget?.Dispose();
+        }
     }
 
     private static void Record(SignatureRule rule, SignatureOutcome outcome, string digest, ImageCheckContext context, ICollection<Finding> findings)
