@@ -23,10 +23,10 @@ public abstract class AuditEvent
 
     internal abstract void WriteBody(Utf8JsonWriter json);
 
-    // "O" of a UTC DateTime is yyyy-MM-ddTHH:mm:ss.fffffffZ, and unlike a custom pattern it has a fast path.
-    internal static string FormatTime(DateTimeOffset time) => time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
-
-    /// <summary>Writes <see cref="FormatTime"/>'s text straight as UTF-8 (once per event on the audit writer).</summary>
+    /// <summary>
+    /// Writes a timestamp as yyyy-MM-ddTHH:mm:ss.fffffffZ: the round-trip ("O") form of the UTC time, formatted
+    /// straight into UTF-8 (once per event on the audit writer, so no string is made for it).
+    /// </summary>
     internal static void WriteTime(Utf8JsonWriter json, ReadOnlySpan<byte> name, DateTimeOffset time)
     {
         Span<byte> text = stackalloc byte[40];

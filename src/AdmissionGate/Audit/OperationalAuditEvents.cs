@@ -167,7 +167,7 @@ public sealed class CredentialAuditEvent : AuditEvent
 
         if (ExpiresAt is { } expires)
         {
-            json.WriteString("expiresAt", FormatTime(expires));
+            WriteTime(json, "expiresAt"u8, expires);
         }
     }
 }
@@ -232,7 +232,7 @@ public sealed class JitSecretAuditEvent : AuditEvent
         WriteOptional(json, "fingerprint", Fingerprint);
         if (ExpiresAt is { } expires)
         {
-            json.WriteString("expiresAt", FormatTime(expires));
+            WriteTime(json, "expiresAt"u8, expires);
         }
     }
 }
@@ -309,7 +309,7 @@ public sealed class ExceptionExpiryAuditEvent : AuditEvent
         json.WriteString("state", State);
         json.WriteString("exception", Exception);
         json.WriteString("owner", Owner);
-        json.WriteString("expiresAt", FormatTime(ExpiresAt));
+        WriteTime(json, "expiresAt"u8, ExpiresAt);
         WriteOptional(json, "policyHash", PolicyHash);
         if (DaysLeft is { } days)
         {
