@@ -80,26 +80,7 @@ internal sealed class BenchEnvironment : IAsyncDisposable
         }
 
         var kubeconfig = Path.Combine(WorkDirectory, "kubeconfig");
-        await File.WriteAllTextAsync(kubeconfig, $"""
-            apiVersion: v1
-            kind: Config
-            current-context: fake
-            clusters:
-            - name: fake
-              cluster:
-                server: {Api.BaseAddress}
-                certificate-authority-data: {Convert.ToBase64String(Encoding.UTF8.GetBytes(Api.Pki.CaPem))}
-            users:
-            - name: gate
-              user:
-                token: {Api.Token}
-            contexts:
-            - name: fake
-              context:
-                cluster: fake
-                user: gate
-                namespace: gate-system
-            """).ConfigureAwait(false);
+        await Api.WriteKubeconfigAsync(kubeconfig, "gate-system").ConfigureAwait(false);
         var kekPath = Path.Combine(WorkDirectory, "kek");
         var storePath = Path.Combine(WorkDirectory, "credentials.json");
         if (!File.Exists(kekPath))

@@ -65,25 +65,7 @@ public sealed class CredentialsCliTests : IDisposable
         await using var api = await Kubernetes.Fake.FakeApiServer.StartAsync();
         api.AddNamespace("gate-system");
         var kubeconfig = Path.Combine(_scratch.Directory, "kubeconfig");
-        await File.WriteAllTextAsync(kubeconfig, $"""
-            apiVersion: v1
-            kind: Config
-            current-context: fake
-            clusters:
-            - name: fake
-              cluster:
-                server: {api.BaseAddress}
-                certificate-authority-data: {Convert.ToBase64String(Encoding.UTF8.GetBytes(api.Pki.CaPem))}
-            users:
-            - name: u
-              user:
-                token: {api.Token}
-            contexts:
-            - name: fake
-              context:
-                cluster: fake
-                user: u
-            """);
+        await api.WriteKubeconfigAsync(kubeconfig);
         await InitKeksAsync();
         string[] flags = ["--credential-store", "secret:gate-system/gate-creds", "--kek-file", Kek1, "--kubeconfig", kubeconfig];
 

@@ -12,13 +12,8 @@ public sealed class RuntimeMetricsTests
     [Fact]
     public void Gc_collections_and_allocations_are_exported_and_follow_the_runtime()
     {
-        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var factory = services.GetRequiredService<IMeterFactory>();
-        var options = new PrometheusExporterOptions { MeterScope = factory };
-        options.MeterNames.Add(GateMetrics.MeterName);
-        using var exporter = new PrometheusExporter(options);
-        using var metrics = new GateMetrics(factory);
-        _ = new RuntimeMetrics(metrics);
+        using var scope = new RuntimeMetricsScope();
+        var exporter = scope.Exporter;
 
         var before = PrometheusTextParser.Parse(exporter.Collect());
         GC.Collect(0, GCCollectionMode.Forced, blocking: true);
@@ -40,13 +35,8 @@ public sealed class RuntimeMetricsTests
     [Fact]
     public void Jit_compilations_and_their_time_are_exported()
     {
-        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var factory = services.GetRequiredService<IMeterFactory>();
-        var options = new PrometheusExporterOptions { MeterScope = factory };
-        options.MeterNames.Add(GateMetrics.MeterName);
-        using var exporter = new PrometheusExporter(options);
-        using var metrics = new GateMetrics(factory);
-        _ = new RuntimeMetrics(metrics);
+        using var scope = new RuntimeMetricsScope();
+        var exporter = scope.Exporter;
 
         var before = PrometheusTextParser.Parse(exporter.Collect());
         // A method that did not exist before: invoking it makes the JIT compile it, now.
@@ -61,5 +51,31 @@ public sealed class RuntimeMetricsTests
 
         after.Value("admission_gate_jit_compiled_methods_total").Should().BeGreaterThan(before.Value("admission_gate_jit_compiled_methods_total"));
         after.Value("admission_gate_jit_compilation_seconds_total").Should().BeGreaterThan(before.Value("admission_gate_jit_compilation_seconds_total"));
+    }
+
+    /// <summary>The gate's meter with <see cref="RuntimeMetrics"/> registered, exported as the server exports it.</summary>
+    private sealed class RuntimeMetricsScope : IDisposable
+    {
+        private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        private readonly GateMetrics _metrics;
+
+        public RuntimeMetricsScope()
+        {
+            var factory = _services.GetRequiredService<IMeterFactory>();
+            var options = new PrometheusExporterOptions { MeterScope = factory };
+            options.MeterNames.Add(GateMetrics.MeterName);
+            Exporter = new PrometheusExporter(options);
+            _metrics = new GateMetrics(factory);
+            _ = new RuntimeMetrics(_metrics);
+        }
+
+        public PrometheusExporter Exporter { get; }
+
+        public void Dispose()
+        {
+            Exporter.Dispose();
+            _metrics.Dispose();
+            _services.Dispose();
+        }
     }
 }

@@ -117,26 +117,7 @@ public sealed class JitServerTests : IAsyncLifetime
     private async Task<ServeOptions> ClusterOptionsAsync()
     {
         var kubeconfig = Path.Combine(_dir, "kubeconfig");
-        await File.WriteAllTextAsync(kubeconfig, $"""
-            apiVersion: v1
-            kind: Config
-            current-context: fake
-            clusters:
-            - name: fake
-              cluster:
-                server: {_api.BaseAddress}
-                certificate-authority-data: {Convert.ToBase64String(Encoding.UTF8.GetBytes(_api.Pki.CaPem))}
-            users:
-            - name: gate
-              user:
-                token: {_api.Token}
-            contexts:
-            - name: fake
-              context:
-                cluster: fake
-                user: gate
-                namespace: gate-system
-            """);
+        await _api.WriteKubeconfigAsync(kubeconfig, "gate-system");
         var kekPath = Path.Combine(_dir, "kek");
         using (var kek = Kek.Generate())
         {

@@ -45,6 +45,32 @@ internal sealed class FakeApiServer : IAsyncDisposable
     public ConcurrentDictionary<string, bool> Tokens { get; } = new(StringComparer.Ordinal);
     public string Token { get; } = "fake-token-" + Guid.NewGuid().ToString("N");
 
+    /// <summary>Writes a kubeconfig that reaches this server with <see cref="Token"/> and trusts its CA; returns <paramref name="path"/>.</summary>
+    public async Task<string> WriteKubeconfigAsync(string path, string? defaultNamespace = null)
+    {
+        var context = defaultNamespace is null ? string.Empty : $"\n    namespace: {defaultNamespace}";
+        await File.WriteAllTextAsync(path, $"""
+            apiVersion: v1
+            kind: Config
+            current-context: fake
+            clusters:
+            - name: fake
+              cluster:
+                server: {BaseAddress}
+                certificate-authority-data: {Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Pki.CaPem))}
+            users:
+            - name: gate
+              user:
+                token: {Token}
+            contexts:
+            - name: fake
+              context:
+                cluster: fake
+                user: gate{context}
+            """).ConfigureAwait(false);
+        return path;
+    }
+
     /// <summary>Tokens that authenticate but are authorized for nothing (every request gets 403).</summary>
     public ConcurrentDictionary<string, bool> ForbiddenTokens { get; } = new(StringComparer.Ordinal);
 
