@@ -215,12 +215,18 @@ internal sealed partial class PolicyCompiler
                 var pem = String(key["pem"]) ?? File.ReadAllText(ResolvePath(String(key["file"]) ?? string.Empty));
                 var rootName = String(key["trustRoot"]) ?? PublicGoodTrustRootName;
                 var root = TrustRootNamed(rootName, pointer + "/key/trustRoot");
+                var log = String(key["transparencyLog"]) switch
+                {
+                    "optional" => TransparencyLogRequirement.Optional,
+                    "none" => TransparencyLogRequirement.None,
+                    _ => TransparencyLogRequirement.Required,
+                };
                 return root is null ? null : new SignatureAuthority
                 {
                     Name = name,
-                    Policy = VerificationPolicy.ForKeyPem(pem),
+                    Policy = VerificationPolicy.ForKeyPem(pem, log),
                     TrustRoot = root.Value.Root,
-                    Fingerprint = Hash($"key|{name}|{pem.Trim()}|{root.Value.Hash}"),
+                    Fingerprint = Hash($"key|{name}|{pem.Trim()}|{root.Value.Hash}|{log}"),
                 };
             }
 

@@ -97,15 +97,17 @@ public sealed class BundleVerifier
             return contentFailure;
         }
 
-        // 3. Transparency log entries.
-        if (bundle.TlogEntries.Count == 0)
+        // 3. Transparency log entries: required unless a key authority relaxed it (keyless policies never can).
+        var logRequirement = bundle.Certificate is null ? policy.TransparencyLog : TransparencyLogRequirement.Required;
+        if (bundle.TlogEntries.Count == 0 && logRequirement == TransparencyLogRequirement.Required)
         {
             return VerificationResult.Failure("transparency log", "bundle has no transparency log entry");
         }
 
         var timestamps = new List<VerifiedTimestamp>();
         var now = _time.GetUtcNow();
-        foreach (var entry in bundle.TlogEntries)
+        IReadOnlyList<TlogEntry> entries = logRequirement == TransparencyLogRequirement.None ? [] : bundle.TlogEntries;
+        foreach (var entry in entries)
         {
             var failure = VerifyTlogEntry(entry, bundle, artifact, key, now, timestamps);
             if (failure is not null)
@@ -128,7 +130,7 @@ public sealed class BundleVerifier
         }
 
         // Rekor v2 entries carry no integrated time: the log's key must have been valid at some proven time.
-        foreach (var entry in bundle.TlogEntries.Where(e => e.IntegratedTime is null or 0))
+        foreach (var entry in entries.Where(e => e.IntegratedTime is null or 0))
         {
             var log = _root.FindTlog(entry.LogId)!;
             if (timestamps.Count > 0 && !timestamps.Any(t => log.ValidFor.Contains(t.Time)))
@@ -140,7 +142,7 @@ public sealed class BundleVerifier
         var signingTime = timestamps.Count == 0 ? (DateTimeOffset?)null : timestamps.Min(t => t.Time);
         if (bundle.Certificate is null)
         {
-            return new VerificationResult { Verified = true, SigningTime = signingTime, Timestamps = timestamps, PayloadType = bundle.DsseEnvelope?.PayloadType };
+            return new VerificationResult { Verified = true, SigningTime = signingTime, Timestamps = timestamps, PayloadType = bundle.DsseEnvelope?.PayloadType, KeyOnly = entries.Count == 0 };
         }
 
         if (timestamps.Count == 0)

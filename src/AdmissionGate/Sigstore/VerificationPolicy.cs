@@ -84,24 +84,42 @@ public sealed record CertificateIdentityPolicy
     }
 }
 
+/// <summary>Whether a key signature needs a transparency log entry (<c>transparencyLog</c> of a key authority).</summary>
+public enum TransparencyLogRequirement
+{
+    /// <summary>A verified log entry must exist (the Sigstore default).</summary>
+    Required,
+
+    /// <summary>Entries that are present must verify; a signature without one verifies by key alone.</summary>
+    Optional,
+
+    /// <summary>Air-gapped: the key alone verifies; log entries are not consulted (the trust root may not know the log).</summary>
+    None,
+}
+
 /// <summary>What a bundle must satisfy: either signed by a known public key, or by a certificate identity.</summary>
 public sealed record VerificationPolicy
 {
-    private VerificationPolicy(SigstorePublicKey? publicKey, CertificateIdentityPolicy? identity)
+    private VerificationPolicy(SigstorePublicKey? publicKey, CertificateIdentityPolicy? identity, TransparencyLogRequirement transparencyLog)
     {
         PublicKey = publicKey;
         Identity = identity;
+        TransparencyLog = transparencyLog;
     }
 
     public SigstorePublicKey? PublicKey { get; }
 
     public CertificateIdentityPolicy? Identity { get; }
 
-    public static VerificationPolicy ForKey(SigstorePublicKey key) =>
-        new(key ?? throw new ArgumentNullException(nameof(key)), null);
+    /// <summary>Always <see cref="TransparencyLogRequirement.Required"/> for identities: a Fulcio certificate is short-lived, only the log proves when it was used.</summary>
+    public TransparencyLogRequirement TransparencyLog { get; }
 
-    public static VerificationPolicy ForKeyPem(string pem) => ForKey(SigstorePublicKey.FromPem(pem));
+    public static VerificationPolicy ForKey(SigstorePublicKey key, TransparencyLogRequirement transparencyLog = TransparencyLogRequirement.Required) =>
+        new(key ?? throw new ArgumentNullException(nameof(key)), null, transparencyLog);
+
+    public static VerificationPolicy ForKeyPem(string pem, TransparencyLogRequirement transparencyLog = TransparencyLogRequirement.Required) =>
+        ForKey(SigstorePublicKey.FromPem(pem), transparencyLog);
 
     public static VerificationPolicy ForIdentity(CertificateIdentityPolicy identity) =>
-        new(null, identity ?? throw new ArgumentNullException(nameof(identity)));
+        new(null, identity ?? throw new ArgumentNullException(nameof(identity)), TransparencyLogRequirement.Required);
 }

@@ -22,6 +22,9 @@ public sealed record VerificationResult
 
     public IReadOnlyList<VerifiedTimestamp> Timestamps { get; init; } = [];
 
+    /// <summary>Verified by the key alone, no transparency log entry consulted (key authorities with <c>transparencyLog: optional|none</c>).</summary>
+    public bool KeyOnly { get; init; }
+
     /// <summary>The DSSE payload type when the bundle carries an attestation.</summary>
     public string? PayloadType { get; init; }
 

@@ -169,7 +169,8 @@ public sealed class SignatureVerifier(TimeProvider time, SignatureMetrics metric
                 var result = candidate.VerifyOrFail(authority, digest, time);
                 if (result.Verified)
                 {
-                    signer = result.SignerIdentity ?? "key";
+                    // The audit trail must show that no transparency log vouched for an air-gapped key signature.
+                    signer = result.SignerIdentity ?? (result.KeyOnly ? "key alone, no transparency log entry" : "key");
                     break;
                 }
 
