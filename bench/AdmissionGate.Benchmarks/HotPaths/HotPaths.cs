@@ -60,7 +60,7 @@ public sealed class HotPaths : IDisposable
         _metrics = new GateMetrics(meterFactory);
 
         var policy = new StaticPolicyProvider(PolicyLoader.LoadEmbeddedDefault());
-        _engine = new GateEngine(policy, [new Checks.Source.ApprovedRegistryCheck(), new Checks.Pinning.PinningCheck()], TimeProvider.System, _metrics);
+        _engine = new GateEngine(policy, [new Checks.Source.ApprovedRegistryCheck(TimeProvider.System), new Checks.Pinning.PinningCheck()], TimeProvider.System, _metrics);
 
         _allowedBody = HotPathInputs.PodReview("7f0c5a52-6f4f-4e1e-9a59-3f4f2b3c0001", "payments-prod", HotPathInputs.AllowedImage, "ghcr.io/acme/proxy:2.1.0");
         _deniedBody = HotPathInputs.PodReview("7f0c5a52-6f4f-4e1e-9a59-3f4f2b3c0002", "payments-prod", HotPathInputs.DeniedImage, "quay.io/evil/miner:latest");

@@ -243,6 +243,7 @@ public sealed class AuditContainer
                 Exception = finding.WaivedBy?.Name,
                 Vex = finding.Vulnerabilities?.Suppressions.Where(s => s.Vex is not null).Select(s => s.Finding.Id).Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
                 UnchangedOnUpdate = finding.UnchangedOnUpdate,
+                Blocked = finding.Blocked,
             });
             if (finding.Vulnerabilities is { } scan)
             {
@@ -328,6 +329,9 @@ public sealed class AuditRuleResult
 
     public bool UnchangedOnUpdate { get; init; }
 
+    /// <summary>The <c>spec.blocked</c> entry behind a <c>blocked</c> denial.</summary>
+    public BlockedEntry? Blocked { get; init; }
+
     internal void Write(Utf8JsonWriter json)
     {
         json.WriteStartObject();
@@ -343,6 +347,15 @@ public sealed class AuditRuleResult
         if (UnchangedOnUpdate)
         {
             json.WriteBoolean("unchangedOnUpdate", true);
+        }
+
+        if (Blocked is not null)
+        {
+            json.WriteStartObject("blocked");
+            json.WriteString("entry", Blocked.Text);
+            json.WriteString("reason", Blocked.Reason);
+            json.WriteString("owner", Blocked.Owner);
+            json.WriteEndObject();
         }
 
         json.WriteEndObject();

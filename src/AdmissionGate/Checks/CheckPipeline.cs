@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using AdmissionGate.Checks.Blocked;
 using AdmissionGate.Checks.Pinning;
 using AdmissionGate.Checks.Signatures;
 using AdmissionGate.Checks.Source;
@@ -33,7 +34,8 @@ public static class CheckPipeline
         scans ??= new PolicyScanEvidenceProvider(registries, clock);
         return
         [
-            new ApprovedRegistryCheck(),
+            new BlockedCheck(registries, verifier),
+            new ApprovedRegistryCheck(clock),
             new PinningCheck(),
             new SignatureCheck(registries, verifier),
             new VulnerabilityCheck(scans, registries, verifier, clock, vulnerabilityMetrics ?? new VulnerabilityMetrics(new Meter(CheckMeterName))),

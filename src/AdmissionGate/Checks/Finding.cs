@@ -36,6 +36,9 @@ public sealed record Finding(
     /// <summary>The policy rule (e.g. the signature rule's name) behind the finding, when the rule family has several.</summary>
     public string? RuleName { get; init; }
 
+    /// <summary>The <c>spec.blocked</c> entry that denied the image (rule <c>blocked</c>).</summary>
+    public BlockedEntry? Blocked { get; init; }
+
     /// <summary>The digest the check resolved and judged, when it resolved one (tags are resolved at the registry).</summary>
     public string? Digest { get; init; }
 

@@ -102,6 +102,11 @@ public sealed partial class GateEngine
             foreach (var check in _checks)
             {
                 await check.CheckAsync(context, findings, cancellationToken).ConfigureAwait(false);
+                if (findings.Count > 0 && findings[^1] is { Blocked: not null } blocked && ReferenceEquals(blocked.Container, container))
+                {
+                    // A blocked image is denied whatever the other rules say: no registry work for it.
+                    break;
+                }
             }
         }
 
@@ -135,6 +140,13 @@ public sealed partial class GateEngine
 
             if (finding.Kind != FindingKind.Violation)
             {
+                continue;
+            }
+
+            if (finding.Blocked is { } entry)
+            {
+                // Never waived, never softened on UPDATE: containment must hold for running workloads too.
+                _metrics?.BlockedAdmission(entry.Text, ns.Tier.Name());
                 continue;
             }
 

@@ -22,6 +22,7 @@ public sealed class GateMetrics : IDisposable
     private readonly Counter<long> _expiredExceptionMatches;
     private readonly Counter<long> _policyReloads;
     private readonly Counter<long> _findings;
+    private readonly Counter<long> _blocked;
 
     public GateMetrics(IMeterFactory? meterFactory = null)
     {
@@ -33,6 +34,7 @@ public sealed class GateMetrics : IDisposable
         _exceptionsApplied = _meter.CreateCounter<long>("admission_gate_policy_exceptions_applied", description: "Violations waived by a policy exception, by exception.");
         _expiredExceptionMatches = _meter.CreateCounter<long>("admission_gate_policy_expired_exception_matches", description: "Violations an expired exception would have waived, by exception.");
         _findings = _meter.CreateCounter<long>("admission_gate_findings", description: "Rule findings per container image, by rule, effect (deny, warn, audit, waived) and tier; audit-mode violations are visible here.");
+        _blocked = _meter.CreateCounter<long>("admission_gate_blocked_admissions", description: "Container images denied by a spec.blocked entry, by entry and tier.");
         _policyReloads = _meter.CreateCounter<long>("admission_gate_policy_reloads", description: "Policy reload attempts by result (success, error).");
     }
 
@@ -59,6 +61,10 @@ public sealed class GateMetrics : IDisposable
 
     public void Finding(string rule, string effect, string tier) =>
         _findings.Add(1, new TagList { { "rule", rule }, { "effect", effect }, { "tier", tier } });
+
+    /// <summary>The label is the entry as written in the policy: bounded by the policy, never the request's image.</summary>
+    public void BlockedAdmission(string entry, string tier) =>
+        _blocked.Add(1, new TagList { { "entry", entry }, { "tier", tier } });
 
     public void PolicyReloaded(bool success) => _policyReloads.Add(1, new KeyValuePair<string, object?>("result", success ? "success" : "error"));
 

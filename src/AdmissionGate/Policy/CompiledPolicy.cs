@@ -24,6 +24,9 @@ public sealed class CompiledPolicy
 
     public required IReadOnlyList<PolicyException> Exceptions { get; init; }
 
+    /// <summary><c>spec.blocked</c>: denied in every tier, never waived by an exception.</summary>
+    public IReadOnlyList<BlockedEntry> Blocked { get; init; } = [];
+
     /// <summary>Connection settings per canonical registry name (<c>spec.registries</c>).</summary>
     public IReadOnlyDictionary<string, RegistrySettings> Registries { get; init; } = new Dictionary<string, RegistrySettings>();
 
@@ -113,7 +116,16 @@ public sealed class TierPolicy
 
 public sealed record ApprovedRegistry(ImagePattern Pattern, string? Warning);
 
-public sealed record RegistryGrant(ImagePattern Registry, IReadOnlyList<NamespacePattern> Namespaces, string? Reason);
+public sealed record RegistryGrant(ImagePattern Registry, IReadOnlyList<NamespacePattern> Namespaces, string? Reason)
+{
+    /// <summary>The first instant at which the grant no longer grants; null for a grant without <c>expires</c>.</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
+
+    /// <summary>The expiry as written in the policy, for messages.</summary>
+    public string? ExpiresText { get; init; }
+
+    public bool IsExpired(DateTimeOffset now) => now >= ExpiresAt;
+}
 
 /// <summary>A time-bound waiver of some rules for some namespaces and images.</summary>
 public sealed class PolicyException

@@ -43,6 +43,7 @@ internal sealed partial class PolicyCompiler(YamlJsonDocument document, string s
             Tiers = tiers,
             Grants = CompileGrants(spec?["grants"] as JsonArray),
             Exceptions = CompileExceptions(spec?["exceptions"] as JsonArray),
+            Blocked = CompileBlocked(spec?["blocked"] as JsonArray),
             Registries = CompileRegistries(spec?["registries"] as JsonObject),
             Verification = CompileVerification(spec?["verification"] as JsonObject),
             Scans = CompileScans(spec?["scans"] as JsonObject),
@@ -126,11 +127,51 @@ internal sealed partial class PolicyCompiler(YamlJsonDocument document, string s
         {
             var grant = node![i] as JsonObject;
             var namespaces = NamespacePatterns(grant?["namespaces"] as JsonArray) ?? [];
+            var expiresText = String(grant?["expires"]);
+            DateTimeOffset? expiresAt = null;
+            if (expiresText is not null)
+            {
+                if (TryParseExpiry(expiresText, out var parsed))
+                {
+                    expiresAt = parsed;
+                }
+                else
+                {
+                    Error($"/spec/grants/{i}/expires", $"\"{expiresText}\" is not a date (YYYY-MM-DD) or an RFC 3339 timestamp");
+                }
+            }
+
             AddPattern(String(grant?["registry"]) ?? string.Empty, $"/spec/grants/{i}/registry",
-                p => grants.Add(new RegistryGrant(p, namespaces, String(grant?["reason"]))));
+                p => grants.Add(new RegistryGrant(p, namespaces, String(grant?["reason"])) { ExpiresAt = expiresAt, ExpiresText = expiresText }));
         }
 
         return grants;
+    }
+
+    private List<BlockedEntry> CompileBlocked(JsonArray? node)
+    {
+        var blocked = new List<BlockedEntry>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < (node?.Count ?? 0); i++)
+        {
+            var pointer = $"/spec/blocked/{i}/match";
+            var entry = node![i] as JsonObject;
+            var text = String(entry?["match"]) ?? string.Empty;
+            if (!seen.Add(text))
+            {
+                Error(pointer, $"\"{text}\" is blocked twice");
+            }
+            else if (BlockedEntry.TryParse(text, String(entry?["reason"]) ?? string.Empty, String(entry?["owner"]) ?? string.Empty, out var parsed, out var error))
+            {
+                blocked.Add(parsed!);
+            }
+            else
+            {
+                Error(pointer, error!);
+            }
+        }
+
+        return blocked;
     }
 
     private List<PolicyException> CompileExceptions(JsonArray? node)

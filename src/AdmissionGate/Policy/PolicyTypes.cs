@@ -30,6 +30,9 @@ public static class RuleNames
     public const string Signature = "signature";
     public const string Pinning = "pinning";
     public const string Vulnerability = "vulnerability";
+
+    /// <summary><c>spec.blocked</c>; no exception can name it.</summary>
+    public const string Blocked = "blocked";
 }
 
 public static class PolicyText
