@@ -235,7 +235,8 @@ internal sealed partial class PolicyCompiler(YamlJsonDocument document, string s
     {
         if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
         {
-            expiresAt = new DateTimeOffset(date.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            // 9999-12-31 has no next day: the end of that day is the end of time (it used to crash the loader).
+            expiresAt = date == DateOnly.MaxValue ? DateTimeOffset.MaxValue : new DateTimeOffset(date.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
             return true;
         }
 

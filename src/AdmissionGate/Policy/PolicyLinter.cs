@@ -94,7 +94,8 @@ public static class PolicyLinter
             }
         }
 
-        return warnings;
+        // In file order, as an editor lists them.
+        return [.. warnings.OrderBy(w => w.Position.Line).ThenBy(w => w.Position.Column)];
     }
 
     private static bool IsPublic(ImagePattern pattern) =>

@@ -32,13 +32,16 @@ public class OneEngineTests(GateServerFixture gate) : IClassFixture<GateServerFi
 
     [Theory]
     [MemberData(nameof(Fixtures))]
-    public async Task Check_and_the_webhook_decide_the_same(string ns, string fixture)
+    public Task Check_and_the_webhook_decide_the_same(string ns, string fixture) =>
+        AssertSameAsync(gate, gate.PolicyPath, ns, File.ReadAllText(ManifestPath(fixture)));
+
+    /// <summary>Runs <c>check</c> on <paramref name="manifest"/> and sends it to the webhook; both must decide the same.</summary>
+    internal static async Task<AdmissionAnswer> AssertSameAsync(GateServerFixture gate, string policyPath, string ns, string manifest)
     {
         using var dir = new TempDirectory();
-        var manifest = File.ReadAllText(ManifestPath(fixture));
-        var file = dir.Write(fixture + ".yaml", manifest);
+        var file = dir.Write("manifest.yaml", manifest);
 
-        var (exit, output, _) = await CliRunner.RunAsync("check", "--policy", gate.PolicyPath, "--namespace", ns, "--output", "json", file);
+        var (exit, output, _) = await CliRunner.RunAsync("check", "--policy", policyPath, "--namespace", ns, "--output", "json", file);
         using var report = JsonDocument.Parse(output);
         var byCheck = report.RootElement.GetProperty("results")[0];
 
@@ -51,7 +54,13 @@ public class OneEngineTests(GateServerFixture gate) : IClassFixture<GateServerFi
         answer.Warnings.Should().Equal(byCheck.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()));
         answer.Audit("reason").Should().Be(byCheck.GetProperty("reason").GetString());
         exit.Should().Be(answer.Allowed ? 0 : answer.Code == 400 ? 2 : 1);
+        return answer;
     }
+
+    /// <summary>A Pod manifest with one container per image.</summary>
+    internal static string PodManifest(params string[] images) =>
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: api}\nspec:\n  containers:\n"
+        + string.Concat(images.Select((image, i) => $"    - {{name: c{i}, image: \"{image}\"}}\n"));
 
     /// <summary>Wraps a manifest the way kube-apiserver would send it to the validating webhook.</summary>
     private static AdmissionReviewBuilder AsReview(JsonObject obj, string ns)
@@ -97,5 +106,34 @@ public class OneEngineTests(GateServerFixture gate) : IClassFixture<GateServerFi
     {
         var examples = Path.Combine(AdmissionGate.Tests.Policy.PolicyLoaderTests.RepositoryRoot(), "examples", fixture + ".yaml");
         return File.Exists(examples) ? examples : Path.Combine(AppContext.BaseDirectory, "Fixtures", "manifests", fixture + ".yaml");
+    }
+}
+
+/// <summary>spec.blocked through both doors: every kind of entry, in every tier, with an exception that must not help.</summary>
+public sealed class BlockedOneEngineTests : IAsyncLifetime
+{
+    private GateServerFixture _gate = null!;
+
+    public async Task InitializeAsync() => _gate = await GateServerFixture.StartAsync(AdmissionGate.Tests.Policy.BlockedTests.Policy());
+
+    public async Task DisposeAsync() => await _gate.DisposeAsync();
+
+    public static TheoryData<string, string> Cases => new()
+    {
+        { "team-a", "ghcr.io/acme/miner:1.0" },
+        { "payments-prod", "quay.io/acme/report:2.1" },
+        { "staging", "registry.example.com/payments/api@sha256:" + new string('a', 64) },
+        { "payments-prod", "registry.example.com/other@sha256:" + new string('c', 64) },
+        { "team-a", "nginx:1.27" },
+        { "team-a", "registry.example.com/payments/api@sha256:" + new string('b', 64) },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Check_and_the_webhook_block_the_same(string ns, string image)
+    {
+        var answer = await OneEngineTests.AssertSameAsync(_gate, _gate.PolicyPath, ns, OneEngineTests.PodManifest(image));
+
+        answer.Allowed.Should().Be(image.EndsWith(new string('b', 64), StringComparison.Ordinal), answer.Body);
     }
 }

@@ -21,7 +21,14 @@ public sealed class BlockedCheck(PolicyRegistryClient registries, SignatureVerif
             return;
         }
 
+        // Registry and repository entries first: they need no digest, so a tag they block is never resolved.
         var image = context.Image;
+        if (Find(blocked, image, null) is { } byName)
+        {
+            Add(context, findings, byName, null);
+            return;
+        }
+
         var digest = image.Digest;
         if (digest is null && blocked.Any(b => b.NeedsDigestOf(image)) && context.TierPolicy.ApprovesRegistry(image.Registry))
         {
@@ -38,19 +45,38 @@ public sealed class BlockedCheck(PolicyRegistryClient registries, SignatureVerif
                 findings.Add(new Finding(context.Container, image, RuleNames.Blocked, FindingKind.Advisory, EnforcementMode.Warn,
                     $"{image.Normalized}: the tag could not be resolved, so it was not compared with the blocked digests ({(ex is RegistryException r ? r.Message : "timed out")})",
                     "pin the image by digest"));
-            }
-        }
-
-        foreach (var entry in blocked)
-        {
-            if (entry.Matches(image, digest))
-            {
-                findings.Add(new Finding(context.Container, image, RuleNames.Blocked, FindingKind.Violation, EnforcementMode.Enforce,
-                    $"{image.Normalized}{(digest is not null && image.Digest is null ? $" ({digest})" : string.Empty)} is blocked by policy entry \"{entry.Text}\" (owner {entry.Owner}): {entry.Reason}",
-                    $"this image may not run in any tier and no exception applies; deploy an image that is not on spec.blocked, or ask {entry.Owner}")
-                { Blocked = entry, Digest = digest });
                 return;
             }
         }
+
+        if (digest is not null && Find(blocked, image, digest) is { } byDigest)
+        {
+            Add(context, findings, byDigest, digest);
+        }
+    }
+
+    /// <summary>The first entry that blocks the image: by name when <paramref name="digest"/> is null, else by digest.</summary>
+    private static BlockedEntry? Find(IReadOnlyList<BlockedEntry> blocked, Images.ImageReference image, string? digest)
+    {
+        for (var i = 0; i < blocked.Count; i++)
+        {
+            var entry = blocked[i];
+            if ((entry.Digest is null) == (digest is null) && entry.Matches(image, digest))
+            {
+                return entry;
+            }
+        }
+
+        return null;
+    }
+
+    private static void Add(ImageCheckContext context, ICollection<Finding> findings, BlockedEntry entry, string? digest)
+    {
+        var image = context.Image;
+        var resolved = digest is not null && image.Digest is null ? $" ({digest})" : string.Empty;
+        findings.Add(new Finding(context.Container, image, RuleNames.Blocked, FindingKind.Violation, EnforcementMode.Enforce,
+            $"{image.Normalized}{resolved} is blocked by policy entry \"{entry.Text}\" (owner {entry.Owner}): {entry.Reason}",
+            $"this image may not run in any tier and no exception applies; deploy an image that is not on spec.blocked, or ask {entry.Owner}")
+        { Blocked = entry, Digest = digest });
     }
 }

@@ -38,14 +38,20 @@ internal static class CosignSignatureLayout
     /// tag. Parallel pushers pass <paramref name="config"/> (from <see cref="PushConfigAsync"/>): concurrent uploads
     /// of one blob race in docker-registry.
     /// </summary>
-    public static async Task PushAsync(RegistryPusher pusher, string imageDigest, byte[] payload, JsonNode bundle, Descriptor? config = null)
+    public static Task PushAsync(RegistryPusher pusher, string imageDigest, byte[] payload, JsonNode bundle, Descriptor? config = null)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        return PushAsync(pusher, imageDigest, payload, Annotations(bundle), config);
+    }
+
+    /// <summary>As above with the layer's annotations as given (e.g. without the Rekor bundle of an air-gapped signature).</summary>
+    public static async Task PushAsync(RegistryPusher pusher, string imageDigest, byte[] payload, Dictionary<string, string> annotations, Descriptor? config = null)
     {
         ArgumentNullException.ThrowIfNull(pusher);
-        ArgumentNullException.ThrowIfNull(bundle);
         config ??= await PushConfigAsync(pusher);
         var layer = await pusher.PushBlobAsync(payload, PayloadMediaType);
         var manifest = ManifestJson.Image(OciMediaTypes.OciManifest, config, []);
-        manifest["layers"] = new JsonArray(ManifestJson.Descriptor(layer, annotations: Annotations(bundle)));
+        manifest["layers"] = new JsonArray(ManifestJson.Descriptor(layer, annotations: annotations));
         await pusher.PushManifestAsync(manifest, imageDigest.Replace(':', '-') + ".sig", OciMediaTypes.OciManifest);
     }
 

@@ -44,7 +44,7 @@ public sealed class SignedRegistryFixture : IAsyncLifetime
         await Registry.InitializeAsync();
         using var pusher = Registry.Pusher(Repository);
         var manifestBytes = new Dictionary<string, byte[]>();
-        foreach (var tag in new[] { "legacy", "bundle", "unsigned", "wrong-identity", "tampered", "fresh", "stale", "crowd", "key", "key-other", "key-tampered", "key-ed25519", "key-rsa", "key-bundle" })
+        foreach (var tag in new[] { "legacy", "bundle", "unsigned", "wrong-identity", "tampered", "fresh", "stale", "crowd", "key", "key-other", "key-tampered", "key-ed25519", "key-rsa", "key-bundle", "key-notlog", "key-bundle-notlog" })
         {
             var image = await pusher.PushImageAsync(tag);
             Digests[tag] = image.Manifest.Digest;
@@ -57,7 +57,7 @@ public sealed class SignedRegistryFixture : IAsyncLifetime
         foreach (var (tag, signer) in new[]
         {
             ("legacy", Identity), ("wrong-identity", OtherIdentity), ("fresh", Identity), ("stale", Identity), ("crowd", Identity),
-            ("key", KeySigner("release")), ("key-other", KeySigner("other")), ("key-ed25519", KeySigner("ed25519")), ("key-rsa", KeySigner("rsa")),
+            ("key", KeySigner("release")), ("key-other", KeySigner("other")), ("key-notlog", KeySigner("release")), ("key-ed25519", KeySigner("ed25519")), ("key-rsa", KeySigner("rsa")),
         })
         {
             var path = Path.Combine(Directory, tag + ".payload");
@@ -67,7 +67,7 @@ public sealed class SignedRegistryFixture : IAsyncLifetime
         }
 
         var manifests = new Dictionary<string, string>();
-        foreach (var (tag, signer) in new[] { ("bundle", Identity), ("key-bundle", KeySigner("release")) })
+        foreach (var (tag, signer) in new[] { ("bundle", Identity), ("key-bundle", KeySigner("release")), ("key-bundle-notlog", KeySigner("release")) })
         {
             // The manifest bytes the digest is over: that is the artifact a bundle signs.
             manifests[tag] = Path.Combine(Directory, tag + ".manifest");
@@ -87,6 +87,17 @@ public sealed class SignedRegistryFixture : IAsyncLifetime
 
         // Key-tampered: the key's genuine signature of "key", with the payload edited to name this image instead.
         await PushLegacySignatureAsync(pusher, Digests["key-tampered"], payloads["key"], Encoding.UTF8.GetBytes(SimpleSigningPayload(Digests["key-tampered"])));
+        // Air-gapped key signatures (cosign sign --key --tlog-upload=false): no Rekor bundle annotation, and a
+        // bundle without tlogEntries. Genuine signatures by the release key; only the log material is left out.
+        var notLogged = JsonNode.Parse(await File.ReadAllTextAsync(payloads["key-notlog"] + ".sigstore.json"))!;
+        var annotations = CosignSignatureLayout.Annotations(notLogged);
+        annotations.Remove("dev.sigstore.cosign/bundle");
+        await CosignSignatureLayout.PushAsync(pusher, Digests["key-notlog"], await File.ReadAllBytesAsync(payloads["key-notlog"]), annotations);
+        var bundleWithoutLog = JsonNode.Parse(await File.ReadAllTextAsync(manifests["key-bundle-notlog"] + ".sigstore.json"))!;
+        bundleWithoutLog["verificationMaterial"]!["tlogEntries"] = new JsonArray();
+        manifests.Remove("key-bundle-notlog");
+        await PushBundleReferrersAsync(pusher, Digests["key-bundle-notlog"], Encoding.UTF8.GetBytes(bundleWithoutLog.ToJsonString()));
+
         foreach (var (tag, manifest) in manifests)
         {
             await PushBundleReferrersAsync(pusher, Digests[tag], await File.ReadAllBytesAsync(manifest + ".sigstore.json"));
