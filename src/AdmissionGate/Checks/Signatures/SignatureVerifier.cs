@@ -174,7 +174,8 @@ public sealed class SignatureVerifier(TimeProvider time, SignatureMetrics metric
                     break;
                 }
 
-                reasons.Add($"{candidate.Source}: {result.FailedCheck}: {result.FailureReason}");
+                // FailureReason already starts with the check's name ("transparency log: ..."): not named twice.
+                reasons.Add($"{candidate.Source}: {result.FailureReason}");
             }
 
             metrics.Verification(signer is null ? "fail" : "pass", authority.Name, registry);
