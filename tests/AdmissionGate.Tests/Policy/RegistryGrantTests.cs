@@ -60,4 +60,23 @@ public class RegistryGrantTests
         (await Judge("shop-prod", "registry.example.com/shop/web:1")).Verdict.Should().Be(Verdict.Allow);
         (await Judge("team-a", "registry.example.com/payments/api:1")).Verdict.Should().Be(Verdict.Warn, "dev is in warn mode");
     }
+
+    [Fact]
+    public async Task A_grant_grants_through_its_expiry_day_and_then_denies_naming_the_expiry_while_still_restricting()
+    {
+        var policy = PolicyLoader.LoadText(PolicyWithGrants.Replace("reason: PCI scope}", "reason: PCI scope, expires: 2026-06-30}", StringComparison.Ordinal), "grants.yaml");
+        var clock = new AdmissionGate.Tests.TestSupport.ManualClock(new DateTimeOffset(2026, 6, 30, 23, 59, 0, TimeSpan.Zero));
+        var engine = new GateEngine(new StaticPolicyProvider(policy), AdmissionGate.Checks.CheckPipeline.Create(time: clock), clock);
+        Task<Decision> JudgeAt(string ns) => engine.EvaluateAsync(GateEngineTests.Pod(ns, new { containers = new[] { new { name = "app", image = "registry.example.com/payments/api:1" } } }), default).AsTask();
+
+        (await JudgeAt("payments-prod")).Verdict.Should().Be(Verdict.Allow, "the grant applies through the end of its expiry day");
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var expired = await JudgeAt("payments-prod");
+        var outside = await JudgeAt("web-prod");
+
+        expired.Verdict.Should().Be(Verdict.Deny);
+        expired.Message.Should().Contain("registry.example.com/payments/api:1 is approved for tier production, but the grant of registry.example.com/payments/ to namespace payments-prod expired on 2026-06-30");
+        outside.Verdict.Should().Be(Verdict.Deny, "an expired grant does not open its registry to everyone");
+        outside.Message.Should().Contain("granted only to namespaces payments-*");
+    }
 }
