@@ -88,7 +88,7 @@ image-sign: image
 ## Run the image: local registry push/pull by digest, read-only unprivileged container, endpoints, SIGTERM under
 ## load, and the gate's own policy check on its signed image and an unsigned rebuild. Fails when podman cannot run.
 image-test: image-sign
-	scripts/image-test.sh
+	timeout 900 scripts/image-test.sh
 
 format:
 	$(DOTNET) format AdmissionGate.sln
