@@ -82,7 +82,7 @@ image:
 
 ## Sign the image and its CycloneDX SBOM attestation with IMAGE_SIGNING_KEY (default: a key created once under
 ## artifacts/image/signing; never committed).
-image-sign: image
+image-sign: image deps
 	scripts/image-sign.sh
 
 ## Run the image: local registry push/pull by digest, read-only unprivileged container, endpoints, SIGTERM under

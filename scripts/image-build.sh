@@ -5,6 +5,9 @@
 # its digest, size and start-to-ready time in a container run the way the chart runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/apt-require.sh
+# What the image targets need on a fresh Debian machine (runc: crun fails with cgroups in hybrid mode here).
+apt_require podman:podman runc:runc skopeo:skopeo mmdebstrap:mmdebstrap curl:curl openssl:openssl python3:python3
 source scripts/image-lib.sh
 version=$(sed -n 's|.*<Version>\(.*\)</Version>.*|\1|p' Directory.Build.props)
 revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
