@@ -5,7 +5,7 @@ CONFIG ?= Debug
 GATE_PROJECT := src/AdmissionGate/AdmissionGate.csproj
 RESULTS := artifacts/test-results
 
-.PHONY: run test build deps format format-check clean conformance microbench bench bench-publish startup-time
+.PHONY: run test build deps format format-check clean conformance microbench bench bench-publish startup-time image image-sign image-test
 
 ## Run the gate locally over HTTPS on 127.0.0.1:8443 with the embedded default policy.
 run:
@@ -73,6 +73,22 @@ bench: bench-publish
 STARTUP_RUNS ?= 7
 startup-time: bench-publish
 	scripts/startup-time.sh $(STARTUP_RUNS)
+
+## The gate's container image (Containerfile; docs/operators.md "Container image"): publish, build on IMAGE_BASE (default:
+## a runtime-deps equivalent built here from Debian packages), write artifacts/image/oci, report digest, size, ready time.
+## Users with access to mcr.microsoft.com: make image IMAGE_BASE=mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled
+image:
+	scripts/image-build.sh
+
+## Sign the image and its CycloneDX SBOM attestation with IMAGE_SIGNING_KEY (default: a key created once under
+## artifacts/image/signing; never committed).
+image-sign: image deps
+	scripts/image-sign.sh
+
+## Run the image: local registry push/pull by digest, read-only unprivileged container, endpoints, SIGTERM under
+## load, and the gate's own policy check on its signed image and an unsigned rebuild. Fails when podman cannot run.
+image-test: image-sign
+	timeout 900 scripts/image-test.sh
 
 format:
 	$(DOTNET) format AdmissionGate.sln

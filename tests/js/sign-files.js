@@ -7,6 +7,7 @@
 //
 // A pair `key:KEY.pem=FILE` signs FILE with that private key instead (PKCS#8 PEM; ECDSA and RSA sign SHA-256, Ed25519
 // the raw bytes, as cosign does) and logs it in the same mock Rekor: a key-signed bundle with a public-key hint.
+// With a key, a FILE named *.intoto.json becomes a key-signed DSSE attestation (what `cosign attest --key` makes).
 //
 // usage: node sign-files.js OUT_DIR IDENTITY=FILE...   (writes OUT_DIR/trusted_root.json, FILE.sigstore.json)
 'use strict';
@@ -17,7 +18,7 @@ const path = require('path');
 const nock = require('nock');
 const mock = require('@sigstore/mock');
 const sigstore = require('sigstore');
-const { MessageSignatureBundleBuilder, RekorWitness } = require('@sigstore/sign');
+const { DSSEBundleBuilder, MessageSignatureBundleBuilder, RekorWitness } = require('@sigstore/sign');
 const { bundleToJSON } = require('@sigstore/bundle');
 
 const ISSUER = 'https://token.actions.example.test';
@@ -37,9 +38,15 @@ function keySigner(keyPath) {
   return { sign: async (data) => ({ signature: crypto.sign(hash, data, privateKey), key: { $case: 'publicKey', publicKey, hint: '' } }) };
 }
 
-async function signWithKey(keyPath, data, rekorBaseURL) {
-  const builder = new MessageSignatureBundleBuilder({ signer: keySigner(keyPath), witnesses: [new RekorWitness({ rekorBaseURL })] });
-  return bundleToJSON(await builder.create({ data }));
+async function signWithKey(keyPath, file, data, rekorBaseURL) {
+  const intoto = file.endsWith('.intoto.json');
+  // An intoto Rekor entry (with the payload hash), as cosign v2 logs attestations; the gate checks it.
+  const witness = new RekorWitness({ rekorBaseURL, ...(intoto ? { entryType: 'intoto' } : {}) });
+  const options = { signer: keySigner(keyPath), witnesses: [witness] };
+  const [builder, type] = intoto
+    ? [new DSSEBundleBuilder(options), 'application/vnd.in-toto+json']
+    : [new MessageSignatureBundleBuilder(options), undefined];
+  return bundleToJSON(await builder.create({ data, type }));
 }
 
 async function main() {
@@ -71,7 +78,7 @@ async function main() {
     const data = fs.readFileSync(file);
     const options = { fulcioURL: urls.fulcio, rekorURL: urls.rekor, identityToken: identityToken(identity) };
     const bundle = identity.startsWith('key:')
-      ? await signWithKey(identity.slice(4), data, urls.rekor)
+      ? await signWithKey(identity.slice(4), file, data, urls.rekor)
       : file.endsWith('.intoto.json')
         ? await sigstore.attest(data, 'application/vnd.in-toto+json', { ...options, legacyCompatibility: true })
         : await sigstore.sign(data, options);

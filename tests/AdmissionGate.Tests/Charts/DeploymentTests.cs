@@ -25,8 +25,7 @@ public class DeploymentTests
     [Fact]
     public void Container_args_use_only_flags_that_serve_declares()
     {
-        Args[0].Should().Be("serve");
-        var flags = Args.Skip(1).Select(a => a.Split('=', 2)[0]).ToList();
+        var flags = Args.Select(a => a.Split('=', 2)[0]).ToList();
         flags.Should().OnlyContain(f => f.StartsWith("--", StringComparison.Ordinal));
         var known = ServeFlags();
         known.Should().Contain("--shutdown-delay", "the options were read from the real command");
@@ -38,7 +37,7 @@ public class DeploymentTests
     public void The_flag_equals_value_form_the_chart_uses_parses_with_the_real_serve_command()
     {
         var known = ServeFlags();
-        var args = Args.Skip(1)
+        var args = Args
             .Where(a => known.Contains(a.Split('=', 2)[0]))
             .Select(a => a.Replace(GoTemplateText.Placeholder, a.StartsWith("--log-format", StringComparison.Ordinal) ? "json" : "10", StringComparison.Ordinal))
             .ToArray();
@@ -50,6 +49,21 @@ public class DeploymentTests
 
         // And the parser does reject what the chart must never emit.
         ServeCommand.Create().Parse(["--shutdown-delai=10"]).Errors.Should().NotBeEmpty();
+    }
+
+    [Fact]
+    public void The_image_the_chart_names_runs_serve_as_the_pods_user()
+    {
+        // Kubernetes args replace the image's CMD and keep its ENTRYPOINT: the chart's flags go to `serve` only
+        // because the Containerfile's ENTRYPOINT ends with it.
+        var containerfile = File.ReadAllLines(Path.Combine(ChartFiles.Root, "Containerfile"));
+        containerfile.Should().Contain("ENTRYPOINT [\"/app/admission-gate\", \"serve\"]");
+        var podSecurity = ChartFiles.Values().GetProperty("podSecurityContext");
+        var user = podSecurity.GetProperty("runAsUser").GetInt32();
+        var group = podSecurity.GetProperty("runAsGroup").GetInt32();
+        containerfile.Should().Contain($"USER {user}:{group}");
+        user.Should().Be(65532);
+        ChartFiles.Values().GetProperty("image").GetProperty("repository").GetString().Should().EndWith("/admission-gate");
     }
 
     [Fact]
