@@ -36,6 +36,8 @@ public sealed class SchemaValidator
 
     private static readonly EvaluationOptions Options = new() { OutputFormat = OutputFormat.Hierarchical, RequireFormatValidation = true, FormatRegistry = StricterFormat.Registry };
 
+    private static readonly EvaluationOptions QuickCheck = new() { OutputFormat = OutputFormat.Flag, RequireFormatValidation = true, FormatRegistry = StricterFormat.Registry };
+
     // Keywords that apply their subschemas to the same value: a $ref cycle through only these never ends.
     private static readonly HashSet<string> InPlace = new(StringComparer.Ordinal) { "$ref", "allOf", "anyOf", "oneOf", "not", "if", "then", "else", "dependentSchemas" };
 
@@ -113,14 +115,23 @@ public sealed class SchemaValidator
             return [new SchemaError(deep, string.Empty, "$depth", $"instance is nested deeper than {MaxInstanceDepth} levels")];
         }
 
-        var results = _schema.Evaluate(instance, Options);
-        if (results.IsValid)
+        // A pass/fail evaluation stops at the first failure and builds no result tree: most instances are valid
+        // (every audit line in the test suite is checked), so the detailed run is only for the invalid ones.
+        if (_schema.Evaluate(instance, QuickCheck).IsValid)
         {
             return [];
         }
 
+        var results = _schema.Evaluate(instance, Options);
+
         var errors = Collect(results, instance, null);
-        if (errors.Count < 2)
+        if (errors.Count == 0)
+        {
+            // Fail closed: a failure this adapter cannot phrase must still reject the instance.
+            return [new SchemaError(string.Empty, string.Empty, "$schema", "value does not match the schema")];
+        }
+
+        if (errors.Count == 1)
         {
             return errors;
         }
