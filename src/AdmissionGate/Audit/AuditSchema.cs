@@ -1,4 +1,4 @@
-using AdmissionGate.Schema;
+using AdmissionGate.Policy;
 
 namespace AdmissionGate.Audit;
 
@@ -13,9 +13,9 @@ public static class AuditSchema
         return reader.ReadToEnd();
     });
 
-    private static readonly Lazy<JsonSchemaDocument> DocumentValue = new(() => JsonSchemaDocument.Parse(TextValue.Value));
+    private static readonly Lazy<SchemaValidator> DocumentValue = new(() => SchemaValidator.Parse(TextValue.Value));
 
     public static string Text => TextValue.Value;
 
-    public static JsonSchemaDocument Document => DocumentValue.Value;
+    public static SchemaValidator Document => DocumentValue.Value;
 }

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using AdmissionGate.Schema;
 using AdmissionGate.Yaml;
 
 namespace AdmissionGate.Policy;
@@ -18,7 +17,7 @@ public static class PolicyLoader
     private const string DefaultResource = "AdmissionGate.Policy.default.yaml";
     private const string SchemaResource = "AdmissionGate.Policy.policy.schema.json";
 
-    private static readonly Lazy<JsonSchemaDocument> Schema = new(() => JsonSchemaDocument.Parse(SchemaText));
+    private static readonly Lazy<SchemaValidator> Schema = new(() => SchemaValidator.Parse(SchemaText));
 
     public static string SchemaText => ReadResource(SchemaResource);
 

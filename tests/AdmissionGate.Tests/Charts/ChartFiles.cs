@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using AdmissionGate.Schema;
+using AdmissionGate.Policy;
 using AdmissionGate.Tests.Policy;
 using AdmissionGate.Yaml;
 
@@ -46,7 +46,7 @@ internal static class ChartFiles
         return ToElement(merged);
     }
 
-    public static JsonSchemaDocument Schema() => JsonSchemaDocument.Parse(Read("values.schema.json"));
+    public static SchemaValidator Schema() => SchemaValidator.Parse(Read("values.schema.json"));
 
     /// <summary>The templates' YAML skeletons (see <see cref="GoTemplateText.Skeleton"/>), document by document.</summary>
     public static IReadOnlyList<JsonElement> SkeletonDocuments(string templateFile) =>

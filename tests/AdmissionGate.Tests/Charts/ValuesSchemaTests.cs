@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using AdmissionGate.Schema;
+using AdmissionGate.Policy;
 using FluentAssertions;
 using Xunit;
 
@@ -9,7 +9,7 @@ namespace AdmissionGate.Tests.Charts;
 /// <summary>values.schema.json accepts the shipped values and every ci/ variant, and rejects bad values clearly.</summary>
 public class ValuesSchemaTests
 {
-    private static readonly JsonSchemaDocument Schema = ChartFiles.Schema();
+    private static readonly SchemaValidator Schema = ChartFiles.Schema();
 
     public static TheoryData<string> CiFiles() => [.. ChartFiles.CiValueFiles().Select(Path.GetFileName).Cast<string>()];
 

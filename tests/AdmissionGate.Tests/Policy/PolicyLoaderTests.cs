@@ -52,6 +52,18 @@ public class PolicyLoaderTests
     }
 
     [Fact]
+    public void A_pattern_anchored_with_dollar_refuses_a_trailing_newline_at_its_yaml_position()
+    {
+        // .NET's "$" also matches before a final newline; JSON Schema's ECMA-262 "$" does not, and neither do we.
+        var text = Valid + "\n  namespaces: {exempt: [kube-system, \"kube-public\\n\"]}\n";
+
+        var errors = FluentActions.Invoking(() => PolicyLoader.LoadText(text, "p.yaml")).Should().Throw<PolicyLoadException>().Which.Errors;
+
+        errors.Select(e => e.ToString()).Should().Equal(
+            "p.yaml:9:38: /spec/namespaces/exempt/1: string \"kube-public\\n\" does not match pattern \"^[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?$\"");
+    }
+
+    [Fact]
     public void Semantic_errors_point_at_the_offending_value()
     {
         var text = Valid.Replace("production: {mode: enforce, approved: [registry.example.com]}", "production: {mode: enforce, approved: [library/, \"ghcr.io/ACME/\"]}", StringComparison.Ordinal);

@@ -1,5 +1,5 @@
 using System.Text;
-using AdmissionGate.Schema;
+using AdmissionGate.Policy;
 using FluentAssertions;
 using Xunit;
 using static AdmissionGate.Tests.Schema.SchemaTestHelper;
@@ -14,7 +14,7 @@ public class DepthTests
     [Fact]
     public void Deep_instance_under_a_recursive_schema_stops_with_one_clear_error()
     {
-        var schema = JsonSchemaDocument.Parse("""{"anyOf": [{"type": "integer"}, {"type": "array", "items": {"$ref": "#"}}]}""");
+        var schema = SchemaValidator.Parse("""{"anyOf": [{"type": "integer"}, {"type": "array", "items": {"$ref": "#"}}]}""");
         Errors(schema, Nested(100)).Should().BeEmpty();
 
         var errors = Errors(schema, Nested(5000));
@@ -25,16 +25,19 @@ public class DepthTests
     }
 
     [Fact]
-    public void Deep_instance_without_nested_schemas_is_not_walked()
+    public void Deep_instance_is_refused_before_evaluation_even_when_the_schema_would_not_descend()
     {
-        Errors("""{"type": "array"}""", Nested(5000)).Should().BeEmpty();
+        // The depth is checked on the instance, without evaluating, so no schema can recurse deeper than the bound.
+        var error = Single("""{"type": "array"}""", Nested(5000));
+        error.Keyword.Should().Be("$depth");
+        Errors("""{"type": "array"}""", Nested(SchemaValidator.MaxInstanceDepth)).Should().BeEmpty();
     }
 
     [Fact]
     public void Deep_instance_runs_on_a_small_stack_thread()
     {
         // ASP.NET request threads have less stack than the test host's main thread.
-        var schema = JsonSchemaDocument.Parse("""{"$defs": {"n": {"type": "array", "items": {"allOf": [{"$ref": "#/$defs/n"}]}}}, "$ref": "#/$defs/n"}""");
+        var schema = SchemaValidator.Parse("""{"$defs": {"n": {"type": "array", "items": {"allOf": [{"$ref": "#/$defs/n"}]}}}, "$ref": "#/$defs/n"}""");
         IReadOnlyList<SchemaError>? errors = null;
         Exception? failure = null;
         var thread = new Thread(

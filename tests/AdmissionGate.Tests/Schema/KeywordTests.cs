@@ -22,7 +22,7 @@ public class KeywordTests
     public void Type_mismatch_names_expected_and_actual_type()
     {
         var error = Single("""{"properties": {"port": {"type": "string"}}}""", """{"port": 80}""");
-        error.Should().Be(new AdmissionGate.Schema.SchemaError("/port", "/properties/port/type", "type", "expected string, got number"));
+        error.Should().Be(new AdmissionGate.Policy.SchemaError("/port", "/properties/port/type", "type", "expected string, got number"));
     }
 
     [Fact]

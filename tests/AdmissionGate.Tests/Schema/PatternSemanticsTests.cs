@@ -1,4 +1,4 @@
-using AdmissionGate.Schema;
+using AdmissionGate.Policy;
 using FluentAssertions;
 using Xunit;
 using static AdmissionGate.Tests.Schema.SchemaTestHelper;
@@ -44,6 +44,24 @@ public class PatternSemanticsTests
         var error = Single("""{"patternProperties": {"^x$": {"type": "string"}}, "additionalProperties": false}""", """{"x\n": "v"}""");
         error.InstancePointer.Should().Be("/x\n");
         error.Message.Should().Be("property \"x\\n\" is not allowed (allowed: names matching \"^x$\")");
+    }
+
+    [Fact]
+    public void PatternProperties_beside_additionalProperties_accept_unicode_property_escapes()
+    {
+        const string schema = """{"patternProperties": {"^\\p{L}+$": {"type": "integer"}}, "additionalProperties": false}""";
+        Valid(schema, """{"ünï": 1}""");
+        Single(schema, """{"ünï": "x"}""").InstancePointer.Should().Be("/ünï");
+        Single(schema, """{"a1": 1}""").Keyword.Should().Be("additionalProperties");
+    }
+
+    [Fact]
+    public void Catastrophic_backtracking_in_a_property_name_pattern_fails_closed()
+    {
+        var name = new string('a', 40) + "!";
+        var error = Single("""{"patternProperties": {"^(a+)+$": {}}}""", $$"""{"{{name}}": 1}""");
+        error.Keyword.Should().Be("patternProperties");
+        error.Message.Should().Contain("took too long");
     }
 
     [Fact]

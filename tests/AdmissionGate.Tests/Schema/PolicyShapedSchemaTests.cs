@@ -1,4 +1,4 @@
-using AdmissionGate.Schema;
+using AdmissionGate.Policy;
 using FluentAssertions;
 using Xunit;
 using static AdmissionGate.Tests.Schema.SchemaTestHelper;
@@ -8,7 +8,7 @@ namespace AdmissionGate.Tests.Schema;
 /// <summary>A schema shaped like the gate policy, checking the pointers and messages the CLI will show together.</summary>
 public class PolicyShapedSchemaTests
 {
-    private static readonly JsonSchemaDocument Schema = JsonSchemaDocument.Parse("""
+    private static readonly SchemaValidator Schema = SchemaValidator.Parse("""
         {
           "$schema": "https://json-schema.org/draft/2020-12/schema",
           "type": "object",

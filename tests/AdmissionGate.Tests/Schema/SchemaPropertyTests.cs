@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using AdmissionGate.Schema;
+using AdmissionGate.Policy;
 using FsCheck;
 using FsCheck.Fluent;
 using Xunit;
@@ -71,7 +71,7 @@ public class SchemaPropertyTests
     private static bool IsValid(string schema, string instance)
     {
         using var document = JsonDocument.Parse(instance);
-        return JsonSchemaDocument.Parse(Document(schema)).Validate(document.RootElement).Count == 0;
+        return SchemaValidator.Parse(Document(schema)).Validate(document.RootElement).Count == 0;
     }
 
     [Fact]
@@ -124,9 +124,9 @@ public class SchemaPropertyTests
                     var document = Document(pair.Item1);
                     using var schemaJson = JsonDocument.Parse(document);
                     using var instance = JsonDocument.Parse(pair.Item2.Json);
-                    return JsonSchemaDocument.Parse(document).Validate(instance.RootElement).All(e =>
-                        JsonPointer.TryResolve(instance.RootElement, e.InstancePointer, out _)
-                        && JsonPointer.TryResolve(schemaJson.RootElement, e.SchemaPointer, out _));
+                    return SchemaValidator.Parse(document).Validate(instance.RootElement).All(e =>
+                        Json.Pointer.JsonPointer.Parse(e.InstancePointer).Evaluate(instance.RootElement) is not null
+                        && Json.Pointer.JsonPointer.Parse(e.SchemaPointer).Evaluate(schemaJson.RootElement) is not null);
                 })
             .QuickCheckThrowOnFailure();
     }

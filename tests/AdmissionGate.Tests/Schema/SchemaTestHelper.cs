@@ -1,5 +1,5 @@
 using System.Text.Json;
-using AdmissionGate.Schema;
+using AdmissionGate.Policy;
 using FluentAssertions;
 
 namespace AdmissionGate.Tests.Schema;
@@ -9,9 +9,9 @@ internal static class SchemaTestHelper
     private static readonly JsonDocumentOptions DeepInstances = new() { MaxDepth = 100_000 };
 
     public static IReadOnlyList<SchemaError> Errors(string schema, string instance) =>
-        Errors(JsonSchemaDocument.Parse(schema), instance);
+        Errors(SchemaValidator.Parse(schema), instance);
 
-    public static IReadOnlyList<SchemaError> Errors(JsonSchemaDocument schema, string instance)
+    public static IReadOnlyList<SchemaError> Errors(SchemaValidator schema, string instance)
     {
         using var document = JsonDocument.Parse(instance, DeepInstances);
         return schema.Validate(document.RootElement);
