@@ -101,6 +101,14 @@ internal sealed class RegistryTransport : IDisposable
                     failure = StatusFailure(call, response);
                     retryable = RetryTiming.IsRetryableStatus(response.StatusCode);
                     retryAfter = retryable ? RetryTiming.ParseRetryAfter(response.Headers, time.GetUtcNow()) : null;
+                    if (retryAfter > settings.MaxRetryDelay)
+                    {
+                        // Waiting less than asked would only be refused again, and waiting as asked (a day, say)
+                        // outlives any admission: fail now and say why.
+                        failure = new RegistryException(call.Registry, failure.Kind, response.StatusCode,
+                            $"{failure.Message.TrimEnd('.')}; it asks to retry after {retryAfter.Value.TotalSeconds:0.#} s, longer than the {settings.MaxRetryDelay.TotalSeconds:0.#} s the gate waits, so no retry was made.");
+                        retryable = false;
+                    }
                 }
                 catch (OperationCanceledException ex) when (!ct.IsCancellationRequested && cancellation.Token.IsCancellationRequested)
                 {
@@ -287,6 +295,7 @@ internal sealed class RegistryTransport : IDisposable
             HttpStatusCode.Unauthorized => (RegistryErrorKind.Unauthorized, "requires authentication that was not accepted"),
             HttpStatusCode.Forbidden => (RegistryErrorKind.Denied, "denied access"),
             HttpStatusCode.NotFound => (RegistryErrorKind.NotFound, "does not have"),
+            HttpStatusCode.TooManyRequests => (RegistryErrorKind.Unavailable, "rate limited the request for"),
             _ when RetryTiming.IsRetryableStatus(status) => (RegistryErrorKind.Unavailable, "is unavailable for"),
             _ => (RegistryErrorKind.InvalidResponse, "answered unexpectedly for"),
         };

@@ -304,7 +304,7 @@ public sealed class FakeRegistryTests
     }
 
     [Fact]
-    public async Task Retry_After_is_capped_and_backoff_grows_without_it()
+    public async Task A_Retry_After_up_to_the_cap_is_waited_for_and_backoff_grows_without_it()
     {
         var time = new TestTimeProvider(fireTimersImmediately: true);
         var calls = 0;
@@ -314,7 +314,7 @@ public sealed class FakeRegistryTests
             if (n == 1)
             {
                 context.Response.StatusCode = 429;
-                context.Response.Headers.RetryAfter = "3600";
+                context.Response.Headers.RetryAfter = "10";
                 return;
             }
 
@@ -697,6 +697,27 @@ public sealed class FakeRegistryTests
         seen.Should().Equal("docker.io");
         RegistryName.CanonicalizeRepository("docker.io", "nginx").Should().Be("library/nginx");
         RegistryName.CanonicalizeRepository("ghcr.io", "nginx").Should().Be("nginx");
+    }
+
+    [Fact]
+    public async Task A_Retry_After_beyond_the_cap_fails_at_once_saying_the_registry_rate_limits()
+    {
+        var time = new TestTimeProvider(fireTimersImmediately: true);
+        await using var fake = await LoopbackHttpServer.StartAsync(context =>
+        {
+            context.Response.StatusCode = 429;
+            context.Response.Headers.RetryAfter = "86400";
+            return Task.CompletedTask;
+        });
+        using var client = TestClients.For(fake.Authority, RetryOptions, time: time);
+
+        var act = async () => await client.GetManifestAsync(fake.Authority, Repo, ManifestDigest, ct);
+
+        var failure = (await act.Should().ThrowAsync<RegistryException>()).Which;
+        failure.Kind.Should().Be(RegistryErrorKind.Unavailable);
+        failure.Message.Should().Contain("rate limited").And.Contain("retry after 86400 s").And.Contain("no retry was made");
+        fake.RequestCount.Should().Be(1, "waiting the 10 s cap would only be refused again");
+        time.RequestedDelays.Should().BeEmpty();
     }
 
     private static RegistryOptions RetryOptions => new()
