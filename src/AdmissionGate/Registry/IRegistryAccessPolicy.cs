@@ -24,6 +24,19 @@ public static class RegistryAccessPolicy
         return new PredicatePolicy(set.Contains);
     }
 
+    /// <summary>Whether a URL a registry pointed at (redirect, token realm) is on an approved registry host; odd hosts are not.</summary>
+    internal static bool AllowsHostOf(this IRegistryAccessPolicy policy, Uri target)
+    {
+        try
+        {
+            return policy.IsAllowed(RegistryName.Canonicalize(target.Authority));
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     private sealed class PredicatePolicy(Func<string, bool> predicate) : IRegistryAccessPolicy
     {
         public bool IsAllowed(string registry) => predicate(registry);

@@ -52,7 +52,7 @@ internal sealed class RegistryAuthenticator : IDisposable
     /// send (no usable challenge, no credentials for Basic, or the same Basic credentials were already refused).
     /// </summary>
     public async Task<AuthenticationHeaderValue?> AnswerChallengeAsync(
-        RegistryConnection connection, string scope, HttpResponseMessage challengeResponse, AuthenticationHeaderValue? sent, CancellationToken ct)
+        RegistryConnection connection, IRegistryAccessPolicy accessPolicy, string scope, HttpResponseMessage challengeResponse, AuthenticationHeaderValue? sent, CancellationToken ct)
     {
         // Raw values: the typed header parser re-splits and re-serializes challenges, losing quoted commas.
         var challenges = challengeResponse.Headers.NonValidated.TryGetValues("WWW-Authenticate", out var values)
@@ -63,7 +63,7 @@ internal sealed class RegistryAuthenticator : IDisposable
         if (bearer is not null)
         {
             var rejected = sent?.Scheme == "Bearer" ? sent.Parameter : null;
-            var token = await GetTokenAsync(connection, bearer, scope, rejected, ct);
+            var token = await GetTokenAsync(connection, accessPolicy, bearer, scope, rejected, ct);
             return new AuthenticationHeaderValue("Bearer", token);
         }
 
@@ -85,7 +85,7 @@ internal sealed class RegistryAuthenticator : IDisposable
         }
     }
 
-    private async Task<string> GetTokenAsync(RegistryConnection connection, AuthChallenge challenge, string scope, string? rejectedToken, CancellationToken ct)
+    private async Task<string> GetTokenAsync(RegistryConnection connection, IRegistryAccessPolicy accessPolicy, AuthChallenge challenge, string scope, string? rejectedToken, CancellationToken ct)
     {
         var key = (connection.Registry, scope);
         var gate = fetchLocks[(int)((uint)key.GetHashCode() % (uint)fetchLocks.Length)];
@@ -99,7 +99,7 @@ internal sealed class RegistryAuthenticator : IDisposable
             }
 
             tokens.TryRemove(key, out _);
-            var fresh = await FetchTokenAsync(connection, challenge, scope, ct);
+            var fresh = await FetchTokenAsync(connection, accessPolicy, challenge, scope, ct);
             PruneExpired();
             tokens[key] = fresh;
             return fresh.Token;
@@ -128,7 +128,7 @@ internal sealed class RegistryAuthenticator : IDisposable
         }
     }
 
-    private async Task<CachedToken> FetchTokenAsync(RegistryConnection connection, AuthChallenge challenge, string scope, CancellationToken ct)
+    private async Task<CachedToken> FetchTokenAsync(RegistryConnection connection, IRegistryAccessPolicy accessPolicy, AuthChallenge challenge, string scope, CancellationToken ct)
     {
         var registry = connection.Registry;
         if (!Uri.TryCreate(challenge["realm"], UriKind.Absolute, out var realm) ||
@@ -138,6 +138,14 @@ internal sealed class RegistryAuthenticator : IDisposable
             // Never send credentials to a realm that is not HTTPS (unless the registry itself is configured insecure).
             throw new RegistryException(registry, RegistryErrorKind.InvalidResponse, HttpStatusCode.Unauthorized,
                 $"Registry '{registry}' sent a token challenge with an unusable realm (must be an absolute https URL).");
+        }
+
+        if (!IsAcceptableRealmHost(connection, accessPolicy, realm))
+        {
+            // The realm is chosen by the registry's answer: without this, any approved registry could make the gate
+            // connect (with the registry's credentials) to any host, an SSRF.
+            throw new RegistryException(registry, RegistryErrorKind.NotApproved, HttpStatusCode.Unauthorized,
+                $"Registry '{registry}' sent a token realm on '{realm.Authority}', a host the policy does not approve; no token was requested.");
         }
 
         var query = new StringBuilder(realm.Query.Length > 1 ? realm.Query[1..] + "&" : string.Empty);
@@ -169,6 +177,15 @@ internal sealed class RegistryAuthenticator : IDisposable
         var body = await BodyReader.ReadBoundedAsync(response, MaxTokenResponseBytes, registry, "token response", ct);
         return ParseTokenResponse(registry, body);
     }
+
+    /// <summary>
+    /// A token service may live on the registry's own host (any port: Harbor, GHCR, Quay, GCR, ACR do), on a host the
+    /// policy approves, or for Docker Hub on auth.docker.io; nowhere else.
+    /// </summary>
+    private static bool IsAcceptableRealmHost(RegistryConnection connection, IRegistryAccessPolicy accessPolicy, Uri realm) =>
+        string.Equals(realm.IdnHost, connection.BaseUri.IdnHost, StringComparison.OrdinalIgnoreCase)
+        || accessPolicy.AllowsHostOf(realm)
+        || (connection.Registry == "docker.io" && string.Equals(realm.IdnHost, "auth.docker.io", StringComparison.OrdinalIgnoreCase));
 
     private CachedToken ParseTokenResponse(string registry, byte[] body)
     {

@@ -62,7 +62,7 @@ public sealed partial class RegistryClient : IRegistryClient, IDisposable
         var (canonical, repo) = Prepare(registry, repository);
         RegistryName.ValidateReference(tag);
 
-        var call = new RegistryCall(canonical, repo, HttpMethod.Head, ManifestPath(repo, tag), $"manifest {repo}:{tag}")
+        var call = new RegistryCall(canonical, repo, HttpMethod.Head, ManifestPath(repo, tag), $"manifest {repo}:{tag}", accessPolicy)
         {
             Accept = OciMediaTypes.ManifestAccept,
             PassThrough = HeadPassThrough,
@@ -99,7 +99,7 @@ public sealed partial class RegistryClient : IRegistryClient, IDisposable
         }
 
         var limit = maxBytes ?? transport.OptionsFor(canonical).MaxBlobBytes;
-        var call = new RegistryCall(canonical, repo, HttpMethod.Get, new Uri($"v2/{repo}/blobs/{digest}", UriKind.Relative), $"blob {repo}@{digest}");
+        var call = new RegistryCall(canonical, repo, HttpMethod.Get, new Uri($"v2/{repo}/blobs/{digest}", UriKind.Relative), $"blob {repo}@{digest}", accessPolicy);
         return await transport.SendAsync(call, async (response, ct) =>
         {
             var body = await BodyReader.ReadBoundedAsync(response, limit, canonical, $"blob {repo}@{digest}", ct);
@@ -180,7 +180,7 @@ public sealed partial class RegistryClient : IRegistryClient, IDisposable
                     $"Registry '{registry}': referrers of {repo}@{digest} span more than {MaxReferrersPages} pages.");
             }
 
-            var call = new RegistryCall(registry, repo, HttpMethod.Get, next, $"referrers of {repo}@{digest}")
+            var call = new RegistryCall(registry, repo, HttpMethod.Get, next, $"referrers of {repo}@{digest}", accessPolicy)
             {
                 Accept = OciMediaTypes.OciIndex,
                 PassThrough = page == 0 ? NotFoundPassThrough : RegistryCall.NoPassThrough,
@@ -238,7 +238,7 @@ public sealed partial class RegistryClient : IRegistryClient, IDisposable
         var maxBytes = transport.OptionsFor(registry).MaxManifestBytes;
         var byDigest = OciDigest.IsValid(reference);
         var what = byDigest ? $"manifest {repo}@{reference}" : $"manifest {repo}:{reference}";
-        var call = new RegistryCall(registry, repo, HttpMethod.Get, ManifestPath(repo, reference), what)
+        var call = new RegistryCall(registry, repo, HttpMethod.Get, ManifestPath(repo, reference), what, accessPolicy)
         {
             Accept = OciMediaTypes.ManifestAccept,
             PassThrough = notFoundIsNull ? NotFoundPassThrough : RegistryCall.NoPassThrough,

@@ -17,8 +17,8 @@ internal sealed class RegistryConnection : IDisposable
 
         var handler = new SocketsHttpHandler
         {
-            AllowAutoRedirect = true,
-            MaxAutomaticRedirections = 5,
+            // RegistryTransport follows redirects itself, checking each target against the access policy.
+            AllowAutoRedirect = false,
             UseCookies = false,
             UseProxy = true,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),

@@ -5,7 +5,8 @@ using System.Net.Http.Headers;
 namespace AdmissionGate.Registry;
 
 /// <summary>One logical registry request: what to call, how to describe it in errors, which statuses the caller handles itself.</summary>
-internal sealed record RegistryCall(string Registry, string Repository, HttpMethod Method, Uri RelativeOrAbsoluteUri, string Description)
+/// <remarks><paramref name="AccessPolicy"/> decides where a redirect or a token realm may lead (no SSRF through a registry's answers).</remarks>
+internal sealed record RegistryCall(string Registry, string Repository, HttpMethod Method, Uri RelativeOrAbsoluteUri, string Description, IRegistryAccessPolicy AccessPolicy)
 {
     public string? Accept { get; init; }
 
@@ -22,6 +23,7 @@ internal sealed record RegistryCall(string Registry, string Repository, HttpMeth
 /// </summary>
 internal sealed class RegistryTransport : IDisposable
 {
+    private const int MaxRedirects = 5;
     private readonly RegistryClientOptions options;
     private readonly RegistryAuthenticator authenticator;
     private readonly TimeProvider time;
@@ -99,6 +101,14 @@ internal sealed class RegistryTransport : IDisposable
                     failure = StatusFailure(call, response);
                     retryable = RetryTiming.IsRetryableStatus(response.StatusCode);
                     retryAfter = retryable ? RetryTiming.ParseRetryAfter(response.Headers, time.GetUtcNow()) : null;
+                    if (retryAfter > settings.MaxRetryDelay)
+                    {
+                        // Waiting less than asked would only be refused again, and waiting as asked (a day, say)
+                        // outlives any admission: fail now and say why.
+                        failure = new RegistryException(call.Registry, failure.Kind, response.StatusCode,
+                            $"{failure.Message.TrimEnd('.')}; it asks to retry after {retryAfter.Value.TotalSeconds:0.#} s, longer than the {settings.MaxRetryDelay.TotalSeconds:0.#} s the gate waits, so no retry was made.");
+                        retryable = false;
+                    }
                 }
                 catch (OperationCanceledException ex) when (!ct.IsCancellationRequested && cancellation.Token.IsCancellationRequested)
                 {
@@ -168,7 +178,7 @@ internal sealed class RegistryTransport : IDisposable
         AuthenticationHeaderValue? answer;
         try
         {
-            answer = await authenticator.AnswerChallengeAsync(connection, scope, response, authorization, ct);
+            answer = await authenticator.AnswerChallengeAsync(connection, call.AccessPolicy, scope, response, authorization, ct);
         }
         catch
         {
@@ -194,6 +204,53 @@ internal sealed class RegistryTransport : IDisposable
                 $"Registry '{call.Registry}' pointed {call.Description} at another host; refusing to follow.");
         }
 
+        // Redirects are followed here, not by the handler: each hop must stay on this registry or go to one the
+        // policy approves, and the registry's credentials go to no other host.
+        for (var hop = 0; ; hop++)
+        {
+            var response = await SendRequestAsync(connection, call, uri, uri.Authority == connection.BaseUri.Authority ? authorization : null, ct);
+            if (!IsRedirect(response.StatusCode))
+            {
+                return response;
+            }
+
+            var location = response.Headers.Location;
+            response.Dispose();
+            if (location is null)
+            {
+                throw new RegistryException(call.Registry, RegistryErrorKind.InvalidResponse, null,
+                    $"Registry '{call.Registry}' answered {call.Description} with a redirect without a Location.");
+            }
+
+            if (hop >= MaxRedirects)
+            {
+                throw new RegistryException(call.Registry, RegistryErrorKind.InvalidResponse, null,
+                    $"Registry '{call.Registry}' redirected {call.Description} more than {MaxRedirects} times (a redirect loop?); not followed further.");
+            }
+
+            var target = new Uri(uri, location);
+            if (target.Scheme != Uri.UriSchemeHttps && !(target.Scheme == Uri.UriSchemeHttp && connection.Options.Insecure))
+            {
+                throw new RegistryException(call.Registry, RegistryErrorKind.InvalidResponse, null,
+                    $"Registry '{call.Registry}' redirected {call.Description} to a {target.Scheme} URL; only https is followed.");
+            }
+
+            if (target.Authority != connection.BaseUri.Authority && !call.AccessPolicy.AllowsHostOf(target))
+            {
+                throw new RegistryException(call.Registry, RegistryErrorKind.NotApproved, null,
+                    $"Registry '{call.Registry}' redirected {call.Description} to '{target.Authority}', a host the policy does not approve; not followed.");
+            }
+
+            uri = target;
+        }
+    }
+
+    private static bool IsRedirect(HttpStatusCode status) =>
+        status is HttpStatusCode.MovedPermanently or HttpStatusCode.Found or HttpStatusCode.SeeOther
+            or HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect;
+
+    private async Task<HttpResponseMessage> SendRequestAsync(RegistryConnection connection, RegistryCall call, Uri uri, AuthenticationHeaderValue? authorization, CancellationToken ct)
+    {
         using var request = new HttpRequestMessage(call.Method, uri);
         if (call.Accept is { } accept)
         {
@@ -238,6 +295,7 @@ internal sealed class RegistryTransport : IDisposable
             HttpStatusCode.Unauthorized => (RegistryErrorKind.Unauthorized, "requires authentication that was not accepted"),
             HttpStatusCode.Forbidden => (RegistryErrorKind.Denied, "denied access"),
             HttpStatusCode.NotFound => (RegistryErrorKind.NotFound, "does not have"),
+            HttpStatusCode.TooManyRequests => (RegistryErrorKind.Unavailable, "rate limited the request for"),
             _ when RetryTiming.IsRetryableStatus(status) => (RegistryErrorKind.Unavailable, "is unavailable for"),
             _ => (RegistryErrorKind.InvalidResponse, "answered unexpectedly for"),
         };

@@ -158,12 +158,70 @@ public sealed class FakeRegistryTests
             context.Response.Redirect(new Uri(storage.BaseAddress, "signed-url?sig=abc").ToString());
             return Task.CompletedTask;
         });
-        using var client = TestClients.For(fake.Authority, credentials: new StaticCredentials("u", "redirect-secret"));
+        // The storage host must be approved: a redirect is followed only where the policy lets the gate connect.
+        using var client = TestClients.For(fake.Authority, credentials: new StaticCredentials("u", "redirect-secret"),
+            policy: RegistryAccessPolicy.AllowOnly([fake.Authority, storage.Authority]));
 
         var fetched = await client.GetBlobAsync(fake.Authority, Repo, RegistryPusher.Digest(blob), null, ct);
 
         fetched.Should().Equal(blob);
         authorizationAtStorage.Should().BeEmpty("credentials for the registry must not travel to the storage host");
+    }
+
+    [Fact]
+    public async Task A_redirect_to_a_host_the_policy_does_not_approve_is_not_followed()
+    {
+        await using var elsewhere = await LoopbackHttpServer.StartAsync(context => Task.CompletedTask);
+        await using var fake = await LoopbackHttpServer.StartAsync(context =>
+        {
+            context.Response.Redirect(new Uri(elsewhere.BaseAddress, "internal-metadata").ToString());
+            return Task.CompletedTask;
+        });
+        using var client = TestClients.For(fake.Authority);
+
+        var act = async () => await client.GetBlobAsync(fake.Authority, Repo, RegistryPusher.Digest([1, 2, 3]), null, ct);
+
+        var failure = (await act.Should().ThrowAsync<RegistryException>()).Which;
+        failure.Kind.Should().Be(RegistryErrorKind.NotApproved);
+        failure.Message.Should().Contain("redirected").And.Contain("does not approve").And.Contain(elsewhere.Authority);
+        elsewhere.RequestCount.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task A_token_realm_on_a_host_the_policy_does_not_approve_is_never_contacted()
+    {
+        await using var elsewhere = await LoopbackHttpServer.StartAsync(context => Task.CompletedTask);
+        await using var fake = await LoopbackHttpServer.StartAsync(context =>
+        {
+            context.Response.StatusCode = 401;
+            // Another host name (localhost, not 127.0.0.1): a realm on the registry's own host is accepted by design.
+            context.Response.Headers.WWWAuthenticate = $"Bearer realm=\"http://localhost:{elsewhere.BaseAddress.Port}/token\",service=\"x\"";
+            return Task.CompletedTask;
+        });
+        using var client = TestClients.For(fake.Authority, credentials: new StaticCredentials("u", "realm-secret"));
+
+        var act = async () => await client.GetBlobAsync(fake.Authority, Repo, RegistryPusher.Digest([1, 2, 3]), null, ct);
+
+        var failure = (await act.Should().ThrowAsync<RegistryException>()).Which;
+        failure.Kind.Should().Be(RegistryErrorKind.NotApproved);
+        failure.Message.Should().Contain("token realm").And.Contain("does not approve").And.NotContain("realm-secret");
+        elsewhere.RequestCount.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task A_redirect_loop_ends_after_five_hops_with_an_error_that_says_so()
+    {
+        await using var fake = await LoopbackHttpServer.StartAsync(context =>
+        {
+            context.Response.Redirect(context.Request.Path + "?again=" + Guid.NewGuid().ToString("N"));
+            return Task.CompletedTask;
+        });
+        using var client = TestClients.For(fake.Authority);
+
+        var act = async () => await client.GetBlobAsync(fake.Authority, Repo, RegistryPusher.Digest([1, 2, 3]), null, ct);
+
+        (await act.Should().ThrowAsync<RegistryException>()).Which.Message.Should().Contain("redirected").And.Contain("more than 5 times");
+        fake.RequestCount.Should().Be(6);
     }
 
     [Fact]
@@ -246,7 +304,7 @@ public sealed class FakeRegistryTests
     }
 
     [Fact]
-    public async Task Retry_After_is_capped_and_backoff_grows_without_it()
+    public async Task A_Retry_After_up_to_the_cap_is_waited_for_and_backoff_grows_without_it()
     {
         var time = new TestTimeProvider(fireTimersImmediately: true);
         var calls = 0;
@@ -256,7 +314,7 @@ public sealed class FakeRegistryTests
             if (n == 1)
             {
                 context.Response.StatusCode = 429;
-                context.Response.Headers.RetryAfter = "3600";
+                context.Response.Headers.RetryAfter = "10";
                 return;
             }
 
@@ -639,6 +697,27 @@ public sealed class FakeRegistryTests
         seen.Should().Equal("docker.io");
         RegistryName.CanonicalizeRepository("docker.io", "nginx").Should().Be("library/nginx");
         RegistryName.CanonicalizeRepository("ghcr.io", "nginx").Should().Be("nginx");
+    }
+
+    [Fact]
+    public async Task A_Retry_After_beyond_the_cap_fails_at_once_saying_the_registry_rate_limits()
+    {
+        var time = new TestTimeProvider(fireTimersImmediately: true);
+        await using var fake = await LoopbackHttpServer.StartAsync(context =>
+        {
+            context.Response.StatusCode = 429;
+            context.Response.Headers.RetryAfter = "86400";
+            return Task.CompletedTask;
+        });
+        using var client = TestClients.For(fake.Authority, RetryOptions, time: time);
+
+        var act = async () => await client.GetManifestAsync(fake.Authority, Repo, ManifestDigest, ct);
+
+        var failure = (await act.Should().ThrowAsync<RegistryException>()).Which;
+        failure.Kind.Should().Be(RegistryErrorKind.Unavailable);
+        failure.Message.Should().Contain("rate limited").And.Contain("retry after 86400 s").And.Contain("no retry was made");
+        fake.RequestCount.Should().Be(1, "waiting the 10 s cap would only be refused again");
+        time.RequestedDelays.Should().BeEmpty();
     }
 
     private static RegistryOptions RetryOptions => new()
