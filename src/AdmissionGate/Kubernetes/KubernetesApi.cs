@@ -8,8 +8,10 @@ using System.Text.Json.Serialization.Metadata;
 namespace AdmissionGate.Kubernetes;
 
 /// <summary>
-/// <see cref="IKubernetesApi"/> over HttpClient with source-generated JSON. The HttpClient must not impose its own
-/// timeout (watches are long-lived): non-watch calls are bounded by <see cref="KubernetesClientConfig.RequestTimeout"/>.
+/// <see cref="IKubernetesApi"/> with source-generated JSON over the transport of KubernetesClient's
+/// <see cref="k8s.Kubernetes"/> (TLS, client certificates, server name checks) and its credentials (token,
+/// tokenFile rotation, exec plugins), applied per request. The HttpClient must not impose its own timeout (watches
+/// are long-lived): non-watch calls are bounded by the request timeout.
 /// </summary>
 public sealed class KubernetesApi : IKubernetesApi, IDisposable
 {
@@ -21,7 +23,8 @@ public sealed class KubernetesApi : IKubernetesApi, IDisposable
     private readonly HttpClient _http;
     private readonly string _base;
     private readonly TimeSpan _requestTimeout;
-    private readonly bool _ownsClient;
+    private readonly k8s.Authentication.ServiceClientCredentials? _credentials;
+    private readonly k8s.Kubernetes? _client;
 
     /// <param name="httpClient">Sends to absolute URIs; its Timeout should be infinite.</param>
     public KubernetesApi(HttpClient httpClient, Uri server, TimeSpan? requestTimeout = null)
@@ -33,24 +36,27 @@ public sealed class KubernetesApi : IKubernetesApi, IDisposable
         _requestTimeout = requestTimeout ?? TimeSpan.FromSeconds(30);
     }
 
-    private KubernetesApi(HttpClient httpClient, KubernetesClientConfig config)
-        : this(httpClient, config.Server, config.RequestTimeout) => _ownsClient = true;
+    private KubernetesApi(k8s.Kubernetes client, TimeSpan requestTimeout)
+        : this(client.HttpClient, client.BaseUri, requestTimeout)
+    {
+        _client = client;
+        _credentials = client.Credentials;
+    }
 
-    public static KubernetesApi Create(KubernetesClientConfig config)
+    /// <summary>A client for <paramref name="config"/>; non-watch calls are bounded by its <c>HttpClientTimeout</c>.</summary>
+    public static KubernetesApi Create(k8s.KubernetesClientConfiguration config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var http = new HttpClient(config.CreateHttpHandler(), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
-        http.DefaultRequestHeaders.UserAgent.ParseAdd("admission-gate/0.1");
-        return new KubernetesApi(http, config);
+        var client = new k8s.Kubernetes(config);
+        if (client.HttpClient.Timeout != Timeout.InfiniteTimeSpan)
+        {
+            client.HttpClient.Timeout = Timeout.InfiniteTimeSpan;
+        }
+
+        return new KubernetesApi(client, config.HttpClientTimeout);
     }
 
-    public void Dispose()
-    {
-        if (_ownsClient)
-        {
-            _http.Dispose();
-        }
-    }
+    public void Dispose() => _client?.Dispose();
 
     public Task<V1Namespace> GetNamespaceAsync(string name, CancellationToken cancellationToken = default) =>
         GetAsync(Namespaces, null, name, cancellationToken);
@@ -146,6 +152,7 @@ public sealed class KubernetesApi : IKubernetesApi, IDisposable
         query.Add("timeoutSeconds", options.TimeoutSeconds?.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         using var request = new HttpRequestMessage(HttpMethod.Get, _base + CollectionPath(type, ns) + query);
+        await AuthenticateAsync(request, ct);
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         await EnsureSuccessAsync(response, ct);
         await using var stream = await response.Content.ReadAsStreamAsync(ct);
@@ -214,6 +221,7 @@ public sealed class KubernetesApi : IKubernetesApi, IDisposable
     {
         using var request = new HttpRequestMessage(method, _base + path) { Content = content };
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        await AuthenticateAsync(request, ct);
         var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         try
         {
@@ -226,6 +234,10 @@ public sealed class KubernetesApi : IKubernetesApi, IDisposable
             throw;
         }
     }
+
+    /// <summary>The library's credentials (a token read fresh from a tokenFile, an exec plugin's cached token, ...).</summary>
+    private Task AuthenticateAsync(HttpRequestMessage request, CancellationToken ct) =>
+        _credentials?.ProcessHttpRequestAsync(request, ct) ?? Task.CompletedTask;
 
     private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken ct)
     {

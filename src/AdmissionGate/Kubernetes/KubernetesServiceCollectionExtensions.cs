@@ -8,12 +8,12 @@ namespace AdmissionGate.Kubernetes;
 /// <summary>Wiring for the host: one API client, a namespace label cache and leader election as hosted services.</summary>
 public static class KubernetesServiceCollectionExtensions
 {
-    /// <summary>Registers <see cref="IKubernetesApi"/> built from <paramref name="config"/> (e.g. <see cref="KubernetesClientConfig.LoadDefault"/>).</summary>
-    public static IServiceCollection AddKubernetesApi(this IServiceCollection services, Func<IServiceProvider, KubernetesClientConfig> config)
+    /// <summary>Registers <see cref="IKubernetesApi"/> built from <paramref name="config"/> (e.g. from <see cref="ClusterConnection"/>).</summary>
+    public static IServiceCollection AddKubernetesApi(this IServiceCollection services, Func<IServiceProvider, k8s.KubernetesClientConfiguration> config)
     {
         ArgumentNullException.ThrowIfNull(config);
         services.TryAddSingleton(config);
-        services.TryAddSingleton(sp => KubernetesApi.Create(sp.GetRequiredService<KubernetesClientConfig>()));
+        services.TryAddSingleton(sp => KubernetesApi.Create(sp.GetRequiredService<k8s.KubernetesClientConfiguration>()));
         services.TryAddSingleton<IKubernetesApi>(sp => sp.GetRequiredService<KubernetesApi>());
         return services;
     }

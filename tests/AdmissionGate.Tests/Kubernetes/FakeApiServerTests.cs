@@ -19,7 +19,7 @@ public sealed class FakeApiServerTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await FakeApiServer.StartAsync();
-        _http = new HttpClient(_server.ClientConfig().CreateHttpHandler()) { BaseAddress = _server.BaseAddress };
+        _http = _server.CreateRawHttpClient();
         _api = _server.CreateClient();
         _server.AddNamespace("ns");
     }

@@ -110,13 +110,24 @@ internal sealed class FakeApiServer : IAsyncDisposable
         return server;
     }
 
-    public KubernetesClientConfig ClientConfig(string? token = null) => new()
+    public k8s.KubernetesClientConfiguration ClientConfig(string? token = null) => new()
     {
-        Server = BaseAddress,
-        CertificateAuthorities = [X509CertificateLoader.LoadCertificate(Pki.Ca.RawData)],
-        TokenProvider = new StaticTokenProvider(token ?? Token),
-        RequestTimeout = TimeSpan.FromSeconds(20),
+        Host = BaseAddress.ToString(),
+        SslCaCerts = [X509CertificateLoader.LoadCertificate(Pki.Ca.RawData)],
+        AccessToken = token ?? Token,
+        HttpClientTimeout = TimeSpan.FromSeconds(20),
     };
+
+    /// <summary>A plain HttpClient (trusting the test CA, sending <see cref="Token"/>) for raw requests to the fake.</summary>
+    public HttpClient CreateRawHttpClient()
+    {
+        var ca = X509CertificateLoader.LoadCertificate(Pki.Ca.RawData);
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.CertificateChainPolicy = new X509ChainPolicy { RevocationMode = X509RevocationMode.NoCheck, TrustMode = X509ChainTrustMode.CustomRootTrust, CustomTrustStore = { ca } };
+        var http = new HttpClient(handler) { BaseAddress = BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
+        return http;
+    }
 
     public KubernetesApi CreateClient(string? token = null) => KubernetesApi.Create(ClientConfig(token));
 
