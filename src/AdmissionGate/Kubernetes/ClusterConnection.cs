@@ -1,3 +1,5 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using k8s;
 using k8s.Exceptions;
 
@@ -33,6 +35,48 @@ public static class ClusterConnection
         File.Exists(path)
             ? Load($"kubeconfig {path}", () => KubernetesClientConfiguration.BuildConfigFromConfigFile(path, context))
             : throw new KubernetesConfigException($"kubeconfig {path} does not exist.");
+
+    /// <summary>
+    /// The library's client for <paramref name="config"/>, with the server's name checked. KubernetesClient 21.0.8
+    /// validates a kubeconfig CA's chain and then ignores a name mismatch (and never applies tls-server-name), so a
+    /// certificate the cluster CA issued for any other name would be accepted for the API server.
+    /// </summary>
+    public static k8s.Kubernetes CreateClient(KubernetesClientConfiguration config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        // The client's handler is reachable only through this setup hook; the library sets its own chain check
+        // after the hook runs, so the name check wraps it once the client exists.
+        System.Net.Http.SocketsHttpHandler? handler = null;
+        var setup = config.FirstMessageHandlerSetup;
+        config.FirstMessageHandlerSetup = h =>
+        {
+            setup?.Invoke(h);
+            handler = h;
+        };
+        k8s.Kubernetes client;
+        try
+        {
+            client = new k8s.Kubernetes(config);
+        }
+        finally
+        {
+            config.FirstMessageHandlerSetup = setup;
+        }
+
+        if (!config.SkipTlsVerify && handler?.SslOptions.RemoteCertificateValidationCallback is { } chainCheck)
+        {
+            var serverName = config.TlsServerName;
+            handler.SslOptions.RemoteCertificateValidationCallback = (sender, certificate, chain, errors) =>
+                chainCheck(sender, certificate, chain, errors) && NameMatches(certificate, serverName, errors);
+        }
+
+        return client;
+    }
+
+    private static bool NameMatches(X509Certificate? certificate, string? tlsServerName, SslPolicyErrors errors) =>
+        string.IsNullOrEmpty(tlsServerName)
+            ? (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0
+            : certificate is X509Certificate2 cert && cert.MatchesHostname(tlsServerName);
 
     private static KubernetesClientConfiguration Load(string source, Func<KubernetesClientConfiguration> load)
     {

@@ -47,7 +47,7 @@ public sealed class KubernetesApi : IKubernetesApi, IDisposable
     public static KubernetesApi Create(k8s.KubernetesClientConfiguration config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var client = new k8s.Kubernetes(config);
+        var client = ClusterConnection.CreateClient(config);
         if (client.HttpClient.Timeout != Timeout.InfiniteTimeSpan)
         {
             client.HttpClient.Timeout = Timeout.InfiniteTimeSpan;
