@@ -14,6 +14,7 @@ internal static class GateCli
         root.Subcommands.Add(CredentialsCommand.Create());
         root.Subcommands.Add(SigstoreCommand.Create());
         root.Subcommands.Add(AuditCommand.Create());
+        root.Subcommands.Add(WebhooksCommand.Create());
         return root;
     }
 
