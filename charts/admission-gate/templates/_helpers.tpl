@@ -129,6 +129,22 @@ matchExpressions:
 Checks that span several values, which values.schema.json cannot express. Included by the Deployment so a bad
 combination fails the install with a message instead of producing a gate that drops requests on shutdown.
 */}}
+{{/*
+Audit file sizing. The volume holds maxFiles rotated files of at most maxFileMiB each plus headroom, so the files the
+gate keeps by rotation can never fill it (a full emptyDir evicts the pod; a full claim loses events).
+*/}}
+{{- define "admission-gate.auditMaxBytes" -}}
+{{- mul (int .Values.audit.maxFileMiB) 1048576 -}}
+{{- end -}}
+
+{{- define "admission-gate.auditVolumeSize" -}}
+{{- add (mul (int .Values.audit.maxFiles) (int .Values.audit.maxFileMiB)) (int .Values.audit.headroomMiB) }}Mi
+{{- end -}}
+
+{{- define "admission-gate.auditClaimName" -}}
+{{- printf "%s-audit" (include "admission-gate.fullname" .) -}}
+{{- end -}}
+
 {{- define "admission-gate.validate" -}}
 {{- $drain := add .Values.server.shutdownDelaySeconds .Values.server.shutdownTimeoutSeconds -}}
 {{- if le (int .Values.terminationGracePeriodSeconds) (int $drain) -}}
@@ -145,5 +161,8 @@ combination fails the install with a message instead of producing a gate that dr
 {{- end -}}
 {{- if and .Values.trust.roots .Values.trust.existingConfigMap -}}
 {{- fail "set trust.roots or trust.existingConfigMap, not both" -}}
+{{- end -}}
+{{- if and .Values.audit.enabled .Values.audit.persistence.enabled (gt (int .Values.replicaCount) 1) -}}
+{{- fail (printf "audit.persistence needs replicaCount 1 (got %v): one ReadWriteOnce claim, one writer of the rotated files; with more replicas forward stdout to the SIEM (docs/audit-events.md)" .Values.replicaCount) -}}
 {{- end -}}
 {{- end -}}

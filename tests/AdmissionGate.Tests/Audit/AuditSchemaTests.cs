@@ -15,7 +15,7 @@ namespace AdmissionGate.Tests.Audit;
 public sealed class AuditSchemaTests
 {
     private static readonly DateTimeOffset Now = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
-    private static readonly AuditOrigin Origin = new("gate-0", "0123456789abcdef");
+    internal static readonly AuditOrigin Origin = new("gate-0", "0123456789abcdef");
 
     private static DecisionAuditEvent EnrichedDecision()
     {
@@ -41,9 +41,12 @@ public sealed class AuditSchemaTests
         }
     }
 
-    public static TheoryData<string> EventKinds => new() { "decision", "unreadable", "rejected", "loaded", "reloaded", "reload-error", "credential-set", "credential-delete", "rotate-kek", "jit-created", "jit-deleted", "expiring", "expired-match" };
+    internal static readonly string[] KindNames = ["decision", "unreadable", "rejected", "loaded", "reloaded", "reload-error", "credential-set", "credential-delete", "rotate-kek", "jit-created", "jit-deleted", "expiring", "expired-match"];
 
-    private static AuditEvent Make(string kind)
+    public static TheoryData<string> EventKinds => [.. KindNames];
+
+    /// <summary>A real event of each kind in <see cref="EventKinds"/>, as the gate's components build them.</summary>
+    internal static AuditEvent Make(string kind)
     {
         var policy = PolicyLoader.LoadFileOrDefault(null);
         var exception = new PolicyException

@@ -20,17 +20,34 @@ public partial class MonitoringAndDocsTests
     {
         var names = AlertRules().Select(r => r.GetProperty("alert").GetString()).ToList();
         names.Should().Contain(["AdmissionGateWebhookLatencyHigh", "AdmissionGateDenialSpike", "AdmissionGatePolicyReloadFailing",
-            "AdmissionGateCertificateExpiringSoon", "AdmissionGateRegistryCredentialExpiringSoon", "AdmissionGateReconcilerNotLeading"]);
+            "AdmissionGateCertificateExpiringSoon", "AdmissionGateRegistryCredentialExpiringSoon", "AdmissionGateReconcilerNotLeading",
+            "AdmissionGateAuditEventsDropped", "AdmissionGateRegistryErrors"]);
         var expressions = string.Join('\n', AlertRules().Select(r => r.GetProperty("expr").GetString()));
         expressions.Should().Contain("admission_gate_tls_certificate_expiry_timestamp_seconds")
             .And.Contain("admission_gate_registry_credential_expiry_timestamp_seconds")
-            .And.Contain("admission_gate_reconciler_leader");
+            .And.Contain("admission_gate_reconciler_leader")
+            .And.Contain(AdmissionGate.Audit.AuditLog.DroppedMetric)
+            .And.Contain(AdmissionGate.Registry.RegistryMetrics.ErrorsName + "_total");
         foreach (var rule in AlertRules())
         {
             rule.GetProperty("labels").GetProperty("severity").GetString().Should().BeOneOf("critical", "warning", "info");
             rule.GetProperty("annotations").GetProperty("runbook_url").GetString().Should()
                 .EndWith("#" + rule.GetProperty("alert").GetString()!.ToLowerInvariant());
         }
+    }
+
+    [Fact]
+    public void Audit_loss_pages_at_once_and_registry_errors_use_the_threshold_value()
+    {
+        var dropped = AlertRules().Single(r => r.GetProperty("alert").GetString() == "AdmissionGateAuditEventsDropped");
+        dropped.GetProperty("labels").GetProperty("severity").GetString().Should().Be("critical");
+        dropped.TryGetProperty("for", out _).Should().BeFalse("a single lost event is a gap in the trail; waiting hides short bursts");
+        dropped.GetProperty("expr").GetString().Should().Contain($"increase({AdmissionGate.Audit.AuditLog.DroppedMetric}[").And.EndWith("> 0");
+
+        var registry = AlertRules().Single(r => r.GetProperty("alert").GetString() == "AdmissionGateRegistryErrors");
+        registry.GetProperty("expr").GetString().Should().Contain("sum by (registry)");
+        ChartFiles.Read("templates", "prometheusrule.yaml").Should().Contain("> {{ $rules.registryErrorsPerSecond }}");
+        ChartFiles.At(ChartFiles.Values(), "monitoring.prometheusRule.registryErrorsPerSecond").GetDouble().Should().BePositive();
     }
 
     [Fact]
@@ -46,7 +63,8 @@ public partial class MonitoringAndDocsTests
         {
             // The exporter appends _total to counters; histograms are queried through their _bucket series.
             var instrument = Regex.Replace(metric, "(_total|_bucket)$", string.Empty);
-            (exported.Contains(instrument) || InFlightMetrics.Contains(instrument)).Should().BeTrue($"{metric} is queried by an alert but no instrument {instrument} exists");
+            // Some instruments are named with their _total already (admission_gate_audit_events_dropped_total).
+            (exported.Contains(metric) || exported.Contains(instrument) || InFlightMetrics.Contains(instrument)).Should().BeTrue($"{metric} is queried by an alert but no instrument {instrument} exists");
         }
     }
 
