@@ -136,7 +136,7 @@ public partial class AuditTrailChartTests
             .Contain("type: {{ if $auditClaim }}Recreate{{ else }}RollingUpdate{{ end }}", "a ReadWriteOnce claim cannot be attached by a surge replica on another node");
     }
 
-    private static global::AdmissionGate.Schema.JsonSchemaDocument Schema() => ChartFiles.Schema();
+    private static global::AdmissionGate.Policy.SchemaValidator Schema() => ChartFiles.Schema();
 
     private static string HelperBody(string name)
     {
