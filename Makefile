@@ -5,7 +5,7 @@ CONFIG ?= Debug
 GATE_PROJECT := src/AdmissionGate/AdmissionGate.csproj
 RESULTS := artifacts/test-results
 
-.PHONY: run test build deps format format-check clean conformance microbench bench bench-publish startup-time
+.PHONY: run test build deps format format-check clean conformance microbench bench bench-publish startup-time fuzz
 
 ## Run the gate locally over HTTPS on 127.0.0.1:8443 with the embedded default policy.
 run:
@@ -73,6 +73,12 @@ bench: bench-publish
 STARTUP_RUNS ?= 7
 startup-time: bench-publish
 	scripts/startup-time.sh $(STARTUP_RUNS)
+
+## Coverage-guided fuzzing (SharpFuzz + AFL++): every parser target for FUZZ_SECONDS each, a table of execs, paths,
+## crashes and hangs; non-zero exit on any finding (scripts/fuzz.sh). FUZZ_TARGETS=policy,yaml-to-json narrows a run.
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
 format:
 	$(DOTNET) format AdmissionGate.sln
