@@ -11,7 +11,6 @@ using AdmissionGate.Scans.Harbor;
 using AdmissionGate.Scans.Attestations;
 using AdmissionGate.Scans.Predicates;
 using AdmissionGate.Sigstore;
-using AdmissionGate.Workloads;
 using AdmissionGate.Yaml;
 using SharpFuzz;
 
@@ -73,12 +72,9 @@ public static class Program
         return 0;
     }
 
-    private static void AdmissionReview(byte[] body)
-    {
-        // The webhook's two readers: the fast scanner and the full reader it falls back to.
-        Catch<WorkloadFormatException>(() => AdmissionReviewScanner.Scan(body));
-        AdmissionReviewReader.TryRead(body, out _, out _);
-    }
+    // The webhook's entry point (it runs AdmissionReviewScanner.Scan and turns its JsonException into an error):
+    // bad bodies are an AdmissionReviewError, so no exception at all may escape.
+    private static void AdmissionReview(byte[] body) => AdmissionReviewReader.TryRead(body, out _, out _);
 
     private static void Certificate(byte[] data)
     {
