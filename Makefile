@@ -5,7 +5,8 @@ CONFIG ?= Debug
 GATE_PROJECT := src/AdmissionGate/AdmissionGate.csproj
 RESULTS := artifacts/test-results
 
-.PHONY: run test build deps format format-check clean conformance microbench bench bench-publish startup-time image image-sign image-test
+.PHONY: run test build deps format format-check clean conformance microbench bench bench-publish startup-time image image-sign image-test fuzz
+
 
 ## Run the gate locally over HTTPS on 127.0.0.1:8443 with the embedded default policy.
 run:
@@ -89,6 +90,12 @@ image-sign: image deps
 ## load, and the gate's own policy check on its signed image and an unsigned rebuild. Fails when podman cannot run.
 image-test: image-sign
 	timeout 900 scripts/image-test.sh
+
+## Coverage-guided fuzzing (SharpFuzz + AFL++): every parser target for FUZZ_SECONDS each, a table of execs, paths,
+## crashes and hangs; non-zero exit on any finding (scripts/fuzz.sh). FUZZ_TARGETS=policy,yaml-to-json narrows a run.
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
 format:
 	$(DOTNET) format AdmissionGate.sln

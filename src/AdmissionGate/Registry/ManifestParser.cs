@@ -56,6 +56,13 @@ internal static class ManifestParser
 
     private static JsonDocument ParseJson(string registry, byte[] content)
     {
+        // JsonDocument checks structure only; a string that is not UTF-8 would throw InvalidOperationException at
+        // GetString deep in the reader (found by `make fuzz`), so such a body is refused here.
+        if (!System.Text.Unicode.Utf8.IsValid(content))
+        {
+            throw Invalid(registry, "manifest is not valid UTF-8");
+        }
+
         try
         {
             var document = JsonDocument.Parse(content, JsonOptions);

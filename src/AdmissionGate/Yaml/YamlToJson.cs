@@ -76,6 +76,12 @@ public static class YamlToJson
         {
             throw new YamlConversionException(Describe(ex), new SourcePosition(ToInt(ex.Start.Line), ToInt(ex.Start.Column)));
         }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet 16.3 throws these instead of a YamlException on some malformed input (found by `make fuzz`:
+            // a plain scalar in a flow sequence, an empty mapping key " : 0"); they carry no position.
+            throw new YamlConversionException("the YAML is malformed: " + ex.Message, new SourcePosition(1, 1));
+        }
 
         var documents = new List<YamlJsonDocument>(stream.Documents.Count);
         foreach (var document in stream.Documents)
