@@ -124,23 +124,7 @@ public sealed class KubeConfigTests : IAsyncLifetime, IDisposable
     public async Task A_server_certificate_from_another_ca_is_rejected()
     {
         using var otherCa = new TestPki("some-other-ca");
-        var yaml = $"""
-            apiVersion: v1
-            kind: Config
-            current-context: c
-            clusters:
-            - name: fake
-              cluster:
-                server: {_server.BaseAddress}
-                certificate-authority-data: {B64(otherCa.CaPem)}
-            users:
-            - name: u
-              user:
-                token: {_server.Token}
-            contexts:
-            - name: c
-              context: {"{"}cluster: fake, user: u{"}"}
-            """;
+        var yaml = Kubeconfig(otherCa.CaPem, TokenUser(_server.Token));
         using var api = KubernetesApi.Create(ClusterConnection.FromKubeconfig(Write("config", yaml)));
         var act = () => api.ListNamespacesAsync();
         await act.Should().ThrowAsync<HttpRequestException>();
@@ -153,22 +137,7 @@ public sealed class KubeConfigTests : IAsyncLifetime, IDisposable
     [InlineData("wrong.example", false)]
     public async Task The_server_name_is_checked_even_when_the_chain_is_trusted(string tlsServerName, bool ok)
     {
-        var yaml = $"""
-            current-context: c
-            clusters:
-            - name: fake
-              cluster:
-                server: {_server.BaseAddress}
-                certificate-authority-data: {B64(_server.Pki.CaPem)}
-                tls-server-name: {tlsServerName}
-            users:
-            - name: u
-              user:
-                token: {_server.Token}
-            contexts:
-            - name: c
-              context: {"{"}cluster: fake, user: u{"}"}
-            """;
+        var yaml = Kubeconfig(_server.Pki.CaPem, TokenUser(_server.Token), $"tls-server-name: {tlsServerName}");
         using var api = KubernetesApi.Create(ClusterConnection.FromKubeconfig(Write("config", yaml)));
         var act = () => api.ListNamespacesAsync();
         if (ok)
@@ -219,26 +188,7 @@ public sealed class KubeConfigTests : IAsyncLifetime, IDisposable
         // Like aws/gke-gcloud-auth-plugin/kubelogin: a command that prints an ExecCredential on stdout.
         var token = "exec-token-" + Guid.NewGuid().ToString("N");
         var plugin = WritePlugin(apiVersion, token);
-        var path = Write("config", $"""
-            apiVersion: v1
-            kind: Config
-            current-context: c
-            clusters:
-            - name: fake
-              cluster:
-                server: {_server.BaseAddress}
-                certificate-authority-data: {B64(_server.Pki.CaPem)}
-            users:
-            - name: plugin
-              user:
-                exec:
-                  apiVersion: {apiVersion}
-                  command: {plugin}
-                  interactiveMode: Never
-            contexts:
-            - name: c
-              context: {"{"}cluster: fake, user: plugin{"}"}
-            """);
+        var path = Write("config", Kubeconfig(_server.Pki.CaPem, ExecUser(apiVersion, plugin)));
 
         // Only the plugin's token is accepted, so a success proves the client sent it.
         _server.Tokens.Clear();
@@ -253,7 +203,7 @@ public sealed class KubeConfigTests : IAsyncLifetime, IDisposable
     public async Task A_plugin_token_the_server_rejects_is_an_unauthorized_error_that_does_not_carry_the_token()
     {
         var plugin = WritePlugin("client.authentication.k8s.io/v1", "plugin-secret-token");
-        var path = Write("config", $"current-context: c\nclusters:\n- name: x\n  cluster: {{server: '{_server.BaseAddress}', certificate-authority-data: {B64(_server.Pki.CaPem)}}}\nusers:\n- name: u\n  user: {{exec: {{apiVersion: client.authentication.k8s.io/v1, command: {plugin}, interactiveMode: Never}}}}\ncontexts:\n- name: c\n  context: {{cluster: x, user: u}}\n");
+        var path = Write("config", Kubeconfig(_server.Pki.CaPem, ExecUser("client.authentication.k8s.io/v1", plugin)));
         using var api = KubernetesApi.Create(ClusterConnection.FromKubeconfig(path));
         var ex = await Assert.ThrowsAsync<KubernetesApiException>(() => api.ListNamespacesAsync());
         ex.IsUnauthorized.Should().BeTrue();
@@ -269,6 +219,30 @@ public sealed class KubeConfigTests : IAsyncLifetime, IDisposable
     }
 
     /// <summary>A credential plugin script that prints an ExecCredential carrying <paramref name="token"/>.</summary>
+    /// <summary>A kubeconfig for the fake server trusting <paramref name="caPem"/>, with one user and one context.</summary>
+    private string Kubeconfig(string caPem, string user, string clusterExtra = "") => $"""
+        apiVersion: v1
+        kind: Config
+        current-context: c
+        clusters:
+        - name: fake
+          cluster:
+            server: {_server.BaseAddress}
+            certificate-authority-data: {B64(caPem)}
+            {clusterExtra}
+        users:
+        - name: u
+          user:
+            {user}
+        contexts:
+        - name: c
+          context: {"{"}cluster: fake, user: u{"}"}
+        """;
+
+    private static string TokenUser(string token) => $"token: {token}";
+
+    private static string ExecUser(string apiVersion, string plugin) => $"exec: {{apiVersion: {apiVersion}, command: {plugin}, interactiveMode: Never}}";
+
     private string WritePlugin(string apiVersion, string token)
     {
         var path = Write("credential-plugin.sh", $$$"""
