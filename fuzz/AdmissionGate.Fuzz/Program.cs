@@ -7,8 +7,8 @@ using AdmissionGate.Manifests;
 using AdmissionGate.Policy;
 using AdmissionGate.Registry;
 using AdmissionGate.Scans;
-using AdmissionGate.Scans.Harbor;
 using AdmissionGate.Scans.Attestations;
+using AdmissionGate.Scans.Harbor;
 using AdmissionGate.Scans.Predicates;
 using AdmissionGate.Sigstore;
 using AdmissionGate.Yaml;
@@ -43,6 +43,8 @@ public static class Program
         ["oci-manifest"] = b => Catch<RegistryException>(() => ManifestParser.Parse("registry.example", b, null, Digest)),
         ["oci-referrers"] = b => Catch<RegistryException>(() => ManifestParser.ParseReferrersResponse("registry.example", b)),
         ["www-authenticate"] = b => AuthChallenge.Parse(Text(b).Split('\n')),
+        ["token-answer"] = b => Catch<RegistryException>(() => RegistryAuthenticator.ParseTokenResponse("registry.example", b, DateTimeOffset.UnixEpoch)),
+        ["rfc3161-timestamp"] = Rfc3161Timestamp,
         ["docker-config"] = b => Catch<InvalidDataException>(() => DockerConfigCredentialProvider.Parse(Text(b), "fuzz config.json")),
         ["harbor-overview"] = b => Catch<HarborUnavailableException>(() => HarborScanSource.Parse(b, new Uri("https://harbor.example"), Digest)),
         ["scan-report"] = ScanReport,
@@ -96,6 +98,20 @@ public static class Program
                 Catch<SigstoreVerificationException>(() => SctVerifier.ReadEmbedded(certificate));
             }
         }
+    }
+
+    // The test TSA that signed the seed in fuzz/corpus/rfc3161-timestamp (made with `openssl ts -reply` over the bytes of
+    // TimestampedSignature), so seeds reach signature and chain checks instead of stopping at "not this authority".
+    private const string TimestampAuthorityDer = "MIIBbTCCARSgAwIBAgIBATAKBggqhkjOPQQDAjATMREwDwYDVQQDDAhmdXp6IHRzYTAgFw0yNjEyMDIxODQ2MzZaGA8yMTI2MTEwODE4NDYzNlowEzERMA8GA1UEAwwIZnV6eiB0c2EwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAARdRy+1SSDMLJoimao+Sff9AtSpDdvgtQG43lzmVNT6QXNYUtf4gkjFiOz75UtS1phlAEsW8t/Chvzl88Xqju9bo1cwVTAMBgNVHRMBAf8EAjAAMA4GA1UdDwEB/wQEAwIHgDAWBgNVHSUBAf8EDDAKBggrBgEFBQcDCDAdBgNVHQ4EFgQU84uFTev1KNKGLKtCPe9Yz1PD2NIwCgYIKoZIzj0EAwIDRwAwRAIgVmS6MO7FA2MXJstO6046qmzoroyXB/JtrDbCnHVZWpwCIA7oQ5lHhf2j+kScncGQPBfj5McnFaM3mCy0ZErGcj4x";
+    private static readonly byte[] TimestampedSignature = "fuzz-signature"u8.ToArray();
+    private static TrustedRoot? timestampRoot;
+
+    private static void Rfc3161Timestamp(byte[] data)
+    {
+        // Built on the first input, not in a static initialiser: TrustedRoot is instrumented gate code.
+        timestampRoot ??= TrustedRoot.Parse(
+            $$$"""{"timestampAuthorities":[{"uri":"https://tsa.fuzz","certChain":{"certificates":[{"rawBytes":"{{{TimestampAuthorityDer}}}"}]},"validFor":{"start":"2020-01-01T00:00:00Z"}}]}""");
+        Catch<SigstoreVerificationException>(() => TimestampAuthorityVerifier.Verify(data, TimestampedSignature, timestampRoot));
     }
 
     private static void ScanReport(byte[] data)

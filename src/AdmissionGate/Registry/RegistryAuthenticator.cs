@@ -175,7 +175,7 @@ internal sealed class RegistryAuthenticator : IDisposable
         }
 
         var body = await BodyReader.ReadBoundedAsync(response, MaxTokenResponseBytes, registry, "token response", ct);
-        return ParseTokenResponse(registry, body);
+        return ParseTokenResponse(registry, body, time.GetUtcNow());
     }
 
     /// <summary>
@@ -187,8 +187,17 @@ internal sealed class RegistryAuthenticator : IDisposable
         || accessPolicy.AllowsHostOf(realm)
         || (connection.Registry == "docker.io" && string.Equals(realm.IdnHost, "auth.docker.io", StringComparison.OrdinalIgnoreCase));
 
-    private CachedToken ParseTokenResponse(string registry, byte[] body)
+    /// <summary>Reads a token service's answer (untrusted bytes; internal so the fuzz harness reaches it).</summary>
+    internal static CachedToken ParseTokenResponse(string registry, byte[] body, DateTimeOffset now)
     {
+        // JsonDocument checks structure only; reading a string that is not UTF-8 would throw InvalidOperationException
+        // (found by `make fuzz`, target token-answer).
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            throw new RegistryException(registry, RegistryErrorKind.InvalidResponse, null,
+                $"Token service for registry '{registry}' returned a response that is not valid UTF-8.");
+        }
+
         try
         {
             using var document = JsonDocument.Parse(body);
@@ -214,7 +223,7 @@ internal sealed class RegistryAuthenticator : IDisposable
 
             // Refresh a little early so a token does not expire between our check and the registry's.
             var margin = TimeSpan.FromSeconds(Math.Min(30, lifetime.TotalSeconds / 10));
-            return new CachedToken(token, time.GetUtcNow() + lifetime - margin);
+            return new CachedToken(token, now + lifetime - margin);
         }
         catch (JsonException)
         {
@@ -229,7 +238,7 @@ internal sealed class RegistryAuthenticator : IDisposable
     private static AuthenticationHeaderValue BasicHeader(RegistryCredential credential) =>
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credential.Username + ":" + credential.RevealSecret())));
 
-    private sealed record CachedToken(string Token, DateTimeOffset ExpiresAt)
+    internal sealed record CachedToken(string Token, DateTimeOffset ExpiresAt)
     {
         public override string ToString() => $"CachedToken(ExpiresAt={ExpiresAt:O})";
     }
