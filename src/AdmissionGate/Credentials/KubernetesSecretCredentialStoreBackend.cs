@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using AdmissionGate.Kubernetes;
+using k8s;
+using k8s.Models;
 
 namespace AdmissionGate.Credentials;
 
@@ -12,11 +14,11 @@ public sealed class KubernetesSecretCredentialStoreBackend : ICredentialStoreBac
 {
     public const string DataKey = "credential-store.json";
 
-    private readonly IKubernetesApi _api;
+    private readonly IKubernetes _api;
     private readonly string _namespace;
     private readonly string _name;
 
-    public KubernetesSecretCredentialStoreBackend(IKubernetesApi api, string @namespace, string name)
+    public KubernetesSecretCredentialStoreBackend(IKubernetes api, string @namespace, string name)
     {
         ArgumentNullException.ThrowIfNull(api);
         ArgumentException.ThrowIfNullOrEmpty(@namespace);
@@ -33,13 +35,13 @@ public sealed class KubernetesSecretCredentialStoreBackend : ICredentialStoreBac
         V1Secret secret;
         try
         {
-            secret = await _api.GetSecretAsync(_namespace, _name, cancellationToken).ConfigureAwait(false);
+            secret = await _api.CoreV1.ReadNamespacedSecretAsync(_name, _namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
-        catch (KubernetesApiException ex) when (ex.IsNotFound)
+        catch (Exception ex) when (ex.IsNotFound())
         {
             return null;
         }
-        catch (Exception ex) when (ex is KubernetesApiException or HttpRequestException)
+        catch (Exception ex) when (ex.IsApiFailure())
         {
             throw Unavailable("read", ex);
         }
@@ -63,17 +65,17 @@ public sealed class KubernetesSecretCredentialStoreBackend : ICredentialStoreBac
             V1Secret written;
             if (expectedVersion is null)
             {
-                written = await _api.CreateSecretAsync(_namespace, new V1Secret
+                written = await _api.CoreV1.CreateNamespacedSecretAsync(new V1Secret
                 {
                     Metadata = new V1ObjectMeta
                     {
                         Name = _name,
-                        Namespace = _namespace,
-                        Labels = new() { ["app.kubernetes.io/managed-by"] = "admission-gate", ["admission-gate.io/credential-store"] = "true" },
+                        NamespaceProperty = _namespace,
+                        Labels = new Dictionary<string, string> { ["app.kubernetes.io/managed-by"] = "admission-gate", ["admission-gate.io/credential-store"] = "true" },
                     },
                     Type = "Opaque",
-                    Data = new() { [DataKey] = payload },
-                }, cancellationToken).ConfigureAwait(false);
+                    Data = new Dictionary<string, byte[]> { [DataKey] = payload },
+                }, _namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -82,17 +84,17 @@ public sealed class KubernetesSecretCredentialStoreBackend : ICredentialStoreBac
                     ["metadata"] = new JsonObject { ["resourceVersion"] = expectedVersion },
                     ["data"] = new JsonObject { [DataKey] = Convert.ToBase64String(payload) },
                 };
-                written = await _api.PatchSecretAsync(_namespace, _name, KubernetesPatch.Merge(patch), cancellationToken).ConfigureAwait(false);
+                written = await _api.CoreV1.PatchNamespacedSecretAsync(new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), _name, _namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
 
             doc.BackendVersion = written.Metadata.ResourceVersion;
         }
-        catch (KubernetesApiException ex) when (ex.Code == 409 || (ex.IsNotFound && expectedVersion is not null))
+        catch (Exception ex) when (ex.IsConflict() || (ex.IsNotFound() && expectedVersion is not null))
         {
             throw new CredentialStoreConflictException(
                 $"credential store {Description} was changed by someone else (expected version {expectedVersion ?? "<none>"}); retry the operation");
         }
-        catch (Exception ex) when (ex is KubernetesApiException or HttpRequestException)
+        catch (Exception ex) when (ex.IsApiFailure())
         {
             throw Unavailable("write", ex);
         }
@@ -100,11 +102,9 @@ public sealed class KubernetesSecretCredentialStoreBackend : ICredentialStoreBac
 
     // Only the API's status reason goes into the message: an API error body never contains our payload, but we
     // do not forward arbitrary text either.
-    private CredentialStoreException Unavailable(string action, Exception ex) => ex switch
-    {
-        KubernetesApiException api => new CredentialStoreException($"cannot {action} credential store {Description}: Kubernetes API answered {api.Code} {api.Reason}", inner: ex),
-        _ => new CredentialStoreException($"cannot {action} credential store {Description}: {ex.Message}", inner: ex),
-    };
+    private CredentialStoreException Unavailable(string action, Exception ex) => ex.StatusCode() is null
+        ? new CredentialStoreException($"cannot {action} credential store {Description}: {ex.Message}", inner: ex)
+        : new CredentialStoreException($"cannot {action} credential store {Description}: Kubernetes API answered {ex.Describe()}", inner: ex);
 }
 
 /// <summary>Backend factories that know the Kubernetes Secret backend.</summary>
@@ -113,10 +113,10 @@ public static class KubernetesCredentialStoreBackends
     /// <summary>For the CLI: opens its own cluster connection from the kubeconfig flag (or the defaults).</summary>
     public static CredentialStoreBackendFactory CliFactory() => new((location, kubeconfig) =>
     {
-        KubernetesApi api;
+        IKubernetes api;
         try
         {
-            api = KubernetesApi.Create(ClusterConnection.ForCli(kubeconfig));
+            api = ClusterConnection.CreateClient(ClusterConnection.ForCli(kubeconfig));
         }
         catch (KubernetesConfigException ex)
         {
@@ -127,7 +127,7 @@ public static class KubernetesCredentialStoreBackends
     });
 
     /// <summary>For the server: uses its API client, or refuses when the server has no cluster.</summary>
-    public static CredentialStoreBackendFactory ServerFactory(IKubernetesApi? api) => api is null
+    public static CredentialStoreBackendFactory ServerFactory(IKubernetes? api) => api is null
         ? new CredentialStoreBackendFactory()
         : new((location, _) => new KubernetesSecretCredentialStoreBackend(api, location.Namespace!, location.Name!));
 }

@@ -1,3 +1,6 @@
+using System.Runtime.ExceptionServices;
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -21,12 +24,13 @@ public sealed class InformerOptions
 }
 
 /// <summary>
-/// List-then-watch cache of one resource, keyed by namespace/name. Watches resume from the last resourceVersion
-/// seen (events and bookmarks); a 410 Gone (HTTP or ERROR event) triggers a relist whose differences are raised as
-/// events, and transport failures reconnect with capped, jittered exponential backoff.
+/// List-then-watch cache of one resource, keyed by namespace/name, on KubernetesClient's list and watch calls (the
+/// library has no informer). Watches resume from the last resourceVersion seen (events and bookmarks); a 410 Gone
+/// (HTTP or ERROR event) triggers a relist whose differences are raised as events, and transport failures reconnect
+/// with capped, jittered exponential backoff.
 /// </summary>
 public sealed partial class Informer<T>
-    where T : class, IKubernetesObject
+    where T : class, IKubernetesObject<V1ObjectMeta>
 {
     private readonly IListWatchSource<T> _source;
     private readonly InformerOptions _options;
@@ -137,7 +141,7 @@ public sealed partial class Informer<T>
                 {
                     break;
                 }
-                catch (KubernetesApiException ex) when (ex.IsGone)
+                catch (Exception ex) when (ex.IsGone())
                 {
                     LogGone(_logger, _options.Name, LastResourceVersion);
                     needList = true;
@@ -168,11 +172,11 @@ public sealed partial class Informer<T>
 
     private async Task RelistAsync(CancellationToken ct)
     {
-        var list = await _source.ListAsync(ct);
+        var (items, listVersion) = await _source.ListAsync(ct);
         var fresh = new Dictionary<string, T>(StringComparer.Ordinal);
-        foreach (var item in list.Items)
+        foreach (var item in items)
         {
-            fresh[Key(item.Metadata.Namespace, item.Metadata.Name ?? "")] = item;
+            fresh[Key(item)] = item;
         }
 
         Dictionary<string, T> old;
@@ -180,11 +184,11 @@ public sealed partial class Informer<T>
         {
             old = _items;
             _items = fresh;
-            _resourceVersion = list.Metadata.ResourceVersion;
+            _resourceVersion = listVersion;
         }
 
         Interlocked.Increment(ref _lists);
-        LogListed(_logger, _options.Name, fresh.Count, list.Metadata.ResourceVersion);
+        LogListed(_logger, _options.Name, fresh.Count, listVersion);
 
         // Raise what changed while we were not watching, as client-go's Replace does.
         foreach (var (key, item) in fresh)
@@ -220,33 +224,44 @@ public sealed partial class Informer<T>
         var from = LastResourceVersion ?? "0";
         Interlocked.Increment(ref _watches);
         var progressed = false;
-        await foreach (var ev in _source.WatchAsync(from, seconds, stall.Token).WithCancellation(stall.Token))
+        // The library reports an ERROR event (e.g. 410 Gone) to this callback and keeps reading; the API server
+        // ends the stream after it, but we stop at once rather than trust that.
+        Exception? streamError = null;
+        void OnError(Exception ex)
         {
-            switch (ev.Type)
+            streamError ??= ex;
+            stall.Cancel();
+        }
+
+        try
+        {
+            await foreach (var (type, obj) in _source.WatchAsync(from, seconds, OnError, stall.Token).WithCancellation(stall.Token))
             {
-                case WatchEventType.Error:
-                    var status = ev.Error ?? new V1Status { Code = 500, Reason = "Unknown", Message = "watch ERROR event without status" };
-                    throw KubernetesApiException.FromStatus(status);
-                case WatchEventType.Bookmark:
-                    if (!string.IsNullOrEmpty(ev.ResourceVersion))
+                if (type == WatchEventType.Bookmark)
+                {
+                    if (!string.IsNullOrEmpty(obj?.Metadata?.ResourceVersion))
                     {
                         lock (_gate)
                         {
-                            _resourceVersion = ev.ResourceVersion;
+                            _resourceVersion = obj.Metadata.ResourceVersion;
                         }
                     }
+                }
+                else if (obj?.Metadata is not null)
+                {
+                    Apply(type, obj);
+                }
 
-                    break;
-                default:
-                    if (ev.Object is not null)
-                    {
-                        Apply(ev.Type, ev.Object);
-                    }
-
-                    break;
+                progressed = true;
             }
+        }
+        catch (OperationCanceledException) when (streamError is not null && !ct.IsCancellationRequested)
+        {
+        }
 
-            progressed = true;
+        if (streamError is not null)
+        {
+            ExceptionDispatchInfo.Throw(streamError);
         }
 
         return progressed;
@@ -254,7 +269,7 @@ public sealed partial class Informer<T>
 
     private void Apply(WatchEventType type, T obj)
     {
-        var key = Key(obj.Metadata.Namespace, obj.Metadata.Name ?? "");
+        var key = Key(obj);
         T? before;
         lock (_gate)
         {
@@ -331,6 +346,8 @@ public sealed partial class Informer<T>
     }
 
     internal static string Key(string? ns, string name) => string.IsNullOrEmpty(ns) ? name : ns + "/" + name;
+
+    private static string Key(T obj) => Key(obj.Metadata.NamespaceProperty, obj.Metadata.Name ?? "");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Informer}: resourceVersion {ResourceVersion} is gone (410); relisting")]
     private static partial void LogGone(ILogger logger, string informer, string? resourceVersion);

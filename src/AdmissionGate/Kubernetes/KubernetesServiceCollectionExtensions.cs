@@ -1,3 +1,4 @@
+using k8s;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -8,13 +9,12 @@ namespace AdmissionGate.Kubernetes;
 /// <summary>Wiring for the host: one API client, a namespace label cache and leader election as hosted services.</summary>
 public static class KubernetesServiceCollectionExtensions
 {
-    /// <summary>Registers <see cref="IKubernetesApi"/> built from <paramref name="config"/> (e.g. from <see cref="ClusterConnection"/>).</summary>
-    public static IServiceCollection AddKubernetesApi(this IServiceCollection services, Func<IServiceProvider, k8s.KubernetesClientConfiguration> config)
+    /// <summary>Registers KubernetesClient's <see cref="IKubernetes"/> for <paramref name="config"/> (e.g. from <see cref="ClusterConnection"/>).</summary>
+    public static IServiceCollection AddKubernetesApi(this IServiceCollection services, Func<IServiceProvider, KubernetesClientConfiguration> config)
     {
         ArgumentNullException.ThrowIfNull(config);
         services.TryAddSingleton(config);
-        services.TryAddSingleton(sp => KubernetesApi.Create(sp.GetRequiredService<k8s.KubernetesClientConfiguration>()));
-        services.TryAddSingleton<IKubernetesApi>(sp => sp.GetRequiredService<KubernetesApi>());
+        services.TryAddSingleton<IKubernetes>(sp => ClusterConnection.CreateClient(sp.GetRequiredService<KubernetesClientConfiguration>()));
         return services;
     }
 
@@ -22,7 +22,7 @@ public static class KubernetesServiceCollectionExtensions
     public static IServiceCollection AddNamespaceLabelCache(this IServiceCollection services, InformerOptions? options = null)
     {
         services.TryAddSingleton(sp => new NamespaceLabelCache(
-            sp.GetRequiredService<IKubernetesApi>(),
+            sp.GetRequiredService<IKubernetes>(),
             options ?? new InformerOptions { Name = "namespaces" },
             sp.GetService<TimeProvider>(),
             sp.GetService<ILoggerFactory>()?.CreateLogger<NamespaceLabelCache>()));
@@ -31,27 +31,26 @@ public static class KubernetesServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Registers a <see cref="LeaderElector"/> that campaigns while the host runs and releases the lease on shutdown.</summary>
+    /// <summary>Registers a <see cref="LeaseElection"/> that campaigns while the host runs and releases the lease on shutdown.</summary>
     public static IServiceCollection AddLeaderElection(this IServiceCollection services, LeaderElectionOptions options)
     {
-        services.AddLeaderElector(options);
+        services.AddLeaseElection(options);
         services.AddHostedService<LeaderElectionService>();
         return services;
     }
 
     /// <summary>
-    /// Registers a <see cref="LeaderElector"/> without running it, for a hosted service that runs it alongside the
+    /// Registers a <see cref="LeaseElection"/> without running it, for a hosted service that runs it alongside the
     /// work it guards. An elector runs once: a second runner fails at start, and since .NET 10 starts every
     /// BackgroundService on the thread pool, which runner comes second is a race.
     /// </summary>
-    public static IServiceCollection AddLeaderElector(this IServiceCollection services, LeaderElectionOptions options)
+    public static IServiceCollection AddLeaseElection(this IServiceCollection services, LeaderElectionOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        services.TryAddSingleton(sp => new LeaderElector(
-            sp.GetRequiredService<IKubernetesApi>(),
+        services.TryAddSingleton(sp => new LeaseElection(
+            sp.GetRequiredService<IKubernetes>(),
             options,
-            sp.GetService<TimeProvider>(),
-            sp.GetService<ILoggerFactory>()?.CreateLogger<LeaderElector>()));
+            sp.GetService<ILoggerFactory>()?.CreateLogger<LeaseElection>()));
         return services;
     }
 }
@@ -61,7 +60,7 @@ internal sealed class NamespaceLabelCacheService(NamespaceLabelCache cache) : Ba
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => cache.RunAsync(stoppingToken);
 }
 
-internal sealed class LeaderElectionService(LeaderElector elector) : BackgroundService
+internal sealed class LeaderElectionService(LeaseElection elector) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => elector.RunAsync(stoppingToken);
 }

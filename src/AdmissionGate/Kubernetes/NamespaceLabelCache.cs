@@ -1,3 +1,6 @@
+using k8s;
+using k8s.Models;
+
 namespace AdmissionGate.Kubernetes;
 
 /// <summary>The seam the gate core uses to learn a namespace's labels (e.g. its tier).</summary>
@@ -15,7 +18,7 @@ public sealed class NamespaceLabelCache : INamespaceLabelLookup
     public NamespaceLabelCache(Informer<V1Namespace> informer) =>
         Informer = informer ?? throw new ArgumentNullException(nameof(informer));
 
-    public NamespaceLabelCache(IKubernetesApi api, InformerOptions? options = null, TimeProvider? timeProvider = null, Microsoft.Extensions.Logging.ILogger? logger = null)
+    public NamespaceLabelCache(IKubernetes api, InformerOptions? options = null, TimeProvider? timeProvider = null, Microsoft.Extensions.Logging.ILogger? logger = null)
         : this(new Informer<V1Namespace>(ListWatchSource.Namespaces(api), options ?? new InformerOptions { Name = "namespaces" }, timeProvider, logger))
     {
     }

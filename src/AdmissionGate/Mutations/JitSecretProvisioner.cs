@@ -5,6 +5,8 @@ using System.Text;
 using AdmissionGate.Audit;
 using AdmissionGate.Credentials;
 using AdmissionGate.Kubernetes;
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 
 namespace AdmissionGate.Mutations;
@@ -22,7 +24,7 @@ public sealed partial class JitSecretProvisioner
 {
     private const string NamePrefix = "admission-gate-jit-";
 
-    private readonly IKubernetesApi _api;
+    private readonly IKubernetes _api;
     private readonly CredentialStore _store;
     private readonly JitOptions _options;
     private readonly JitMetrics _metrics;
@@ -32,7 +34,7 @@ public sealed partial class JitSecretProvisioner
     private readonly IAuditLog _audit;
     private readonly ConcurrentDictionary<(string Namespace, string Registry), SemaphoreSlim> _locks = new();
 
-    public JitSecretProvisioner(IKubernetesApi api, CredentialStore store, JitOptions options, JitMetrics metrics, TimeProvider time, ILogger<JitSecretProvisioner> logger, IAuditLog? audit = null)
+    public JitSecretProvisioner(IKubernetes api, CredentialStore store, JitOptions options, JitMetrics metrics, TimeProvider time, ILogger<JitSecretProvisioner> logger, IAuditLog? audit = null)
     {
         options.Validate();
         (_api, _store, _options, _metrics, _time, _logger) = (api, store, options, metrics, time, logger);
@@ -121,19 +123,19 @@ public sealed partial class JitSecretProvisioner
             var payload = CredentialStore.BuildDockerConfigJson(credential);
             try
             {
-                await _api.CreateSecretAsync(ns, new V1Secret
+                await _api.CoreV1.CreateNamespacedSecretAsync(new V1Secret
                 {
                     Metadata = new V1ObjectMeta
                     {
                         Name = name,
-                        Namespace = ns,
-                        Labels = new()
+                        NamespaceProperty = ns,
+                        Labels = new Dictionary<string, string>
                         {
                             [JitLabels.ManagedBy] = JitLabels.ManagedByValue,
                             [JitLabels.Jit] = "true",
                             [JitLabels.Registry] = SanitizedHost(host),
                         },
-                        Annotations = new()
+                        Annotations = new Dictionary<string, string>
                         {
                             [JitLabels.RegistryAnnotation] = host,
                             [JitLabels.CreatedAtAnnotation] = Format(now),
@@ -141,26 +143,26 @@ public sealed partial class JitSecretProvisioner
                         },
                     },
                     Type = "kubernetes.io/dockerconfigjson",
-                    Data = new() { [".dockerconfigjson"] = payload },
-                }, cancellationToken).ConfigureAwait(false);
+                    Data = new Dictionary<string, byte[]> { [".dockerconfigjson"] = payload },
+                }, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
                 _metrics.SecretCreated(host);
                 LogCreated(_logger, ns, name, host);
                 _audit.Record(JitSecretAuditEvent.Created(now, ns, name, host, "pod admission", fingerprint: credential.Fingerprint, expiresAt: expiresAt));
                 return;
             }
-            catch (KubernetesApiException ex) when (ex.IsAlreadyExists)
+            catch (Exception ex) when (ex.IsConflict())
             {
                 // Another replica (or an earlier request of ours) won the race for this window's name.
                 try
                 {
-                    var existing = await _api.GetSecretAsync(ns, name, cancellationToken).ConfigureAwait(false);
+                    var existing = await _api.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
                     if (existing.Metadata.DeletionTimestamp is null)
                     {
                         LogReused(_logger, ns, name, host);
                         return;
                     }
                 }
-                catch (KubernetesApiException notFound) when (notFound.IsNotFound && attempt == 0)
+                catch (Exception notFound) when (notFound.IsNotFound() && attempt == 0)
                 {
                     // Deleted between our create and our read: create it again, once.
                 }

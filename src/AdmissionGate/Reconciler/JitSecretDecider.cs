@@ -1,5 +1,5 @@
-using AdmissionGate.Kubernetes;
 using AdmissionGate.Mutations;
+using k8s.Models;
 
 namespace AdmissionGate.Reconciler;
 
@@ -20,7 +20,7 @@ public static class JitSecretDecider
         ArgumentNullException.ThrowIfNull(options);
         var created = CreatedAt(secret);
         var age = now - created;
-        var expiresAt = JitSecretProvisioner.Parse(secret.Metadata.Annotations?.GetValueOrDefault(JitLabels.ExpiresAtAnnotation)) ?? created + options.HardTtl;
+        var expiresAt = JitSecretProvisioner.Parse(secret.GetAnnotation(JitLabels.ExpiresAtAnnotation)) ?? created + options.HardTtl;
         var live = referencing.Where(IsLive).ToList();
         var owners = secret.Metadata.OwnerReferences?.Select(o => o.Uid).ToHashSet(StringComparer.Ordinal) ?? [];
         var missing = live.Where(p => p.Metadata.Uid is { Length: > 0 } uid && !owners.Contains(uid)).ToList();
@@ -61,8 +61,8 @@ public static class JitSecretDecider
     }
 
     public static DateTimeOffset CreatedAt(V1Secret secret) =>
-        JitSecretProvisioner.Parse(secret.Metadata.Annotations?.GetValueOrDefault(JitLabels.CreatedAtAnnotation))
-        ?? secret.Metadata.CreationTimestamp
+        JitSecretProvisioner.Parse(secret.GetAnnotation(JitLabels.CreatedAtAnnotation))
+        ?? (secret.Metadata.CreationTimestamp is { } created ? new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)) : (DateTimeOffset?)null)
         ?? DateTimeOffset.MinValue;
 
     public static bool References(V1Pod pod, string secretName) =>

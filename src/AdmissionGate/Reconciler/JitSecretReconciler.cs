@@ -2,6 +2,8 @@ using System.Text.Json.Nodes;
 using AdmissionGate.Audit;
 using AdmissionGate.Kubernetes;
 using AdmissionGate.Mutations;
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 
 namespace AdmissionGate.Reconciler;
@@ -14,7 +16,7 @@ namespace AdmissionGate.Reconciler;
 /// </summary>
 public sealed partial class JitSecretReconciler
 {
-    private readonly IKubernetesApi _api;
+    private readonly IKubernetes _api;
     private readonly JitOptions _options;
     private readonly JitMetrics _metrics;
     private readonly TimeProvider _time;
@@ -22,7 +24,7 @@ public sealed partial class JitSecretReconciler
 
     private readonly IAuditLog _audit;
 
-    public JitSecretReconciler(IKubernetesApi api, JitOptions options, JitMetrics metrics, TimeProvider time, ILogger<JitSecretReconciler> logger, IAuditLog? audit = null)
+    public JitSecretReconciler(IKubernetes api, JitOptions options, JitMetrics metrics, TimeProvider time, ILogger<JitSecretReconciler> logger, IAuditLog? audit = null)
     {
         options.Validate();
         (_api, _options, _metrics, _time, _logger) = (api, options, metrics, time, logger);
@@ -76,12 +78,12 @@ public sealed partial class JitSecretReconciler
     {
         var now = _time.GetUtcNow();
         var secrets = Secrets.List();
-        var podsByNamespace = Pods.List().GroupBy(p => p.Metadata.Namespace ?? "").ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        var podsByNamespace = Pods.List().GroupBy(p => p.Metadata.NamespaceProperty ?? "").ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         var live = 0;
         var oldest = 0.0;
         foreach (var secret in secrets)
         {
-            var ns = secret.Metadata.Namespace ?? "";
+            var ns = secret.Metadata.NamespaceProperty ?? "";
             var name = secret.Metadata.Name ?? "";
             var referencing = podsByNamespace.TryGetValue(ns, out var pods) ? pods.Where(p => JitSecretDecider.References(p, name)).ToList() : [];
             var decision = JitSecretDecider.Decide(secret, referencing, _options, now);
@@ -98,15 +100,15 @@ public sealed partial class JitSecretReconciler
                     await AddOwnersAsync(secret, decision.MissingOwners, cancellationToken).ConfigureAwait(false);
                 }
             }
-            catch (KubernetesApiException ex) when (ex.IsConflict)
+            catch (Exception ex) when (ex.IsConflict())
             {
                 // The Secret changed since our cache saw it (another owner added, a pod appeared): next period
                 // works from the fresh copy. Not an error.
             }
-            catch (Exception ex) when (ex is KubernetesApiException or HttpRequestException)
+            catch (Exception ex) when (ex.IsApiFailure())
             {
                 _metrics.ReconcileError();
-                LogFailed(_logger, ns, name, ex.Message);
+                LogFailed(_logger, ns, name, ex.Describe());
             }
 
             live++;
@@ -121,17 +123,18 @@ public sealed partial class JitSecretReconciler
         try
         {
             // The uid precondition makes sure we delete the Secret we judged, not a new one of the same name.
-            await _api.DeleteSecretAsync(secret.Metadata.Namespace!, secret.Metadata.Name!, new DeletePreconditions(Uid: secret.Metadata.Uid), cancellationToken).ConfigureAwait(false);
+            await _api.CoreV1.DeleteNamespacedSecretAsync(
+                secret.Metadata.Name, secret.Metadata.NamespaceProperty, new V1DeleteOptions { Preconditions = new V1Preconditions { Uid = secret.Metadata.Uid } }, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
-        catch (KubernetesApiException ex) when (ex.IsNotFound)
+        catch (Exception ex) when (ex.IsNotFound())
         {
             return; // already gone (garbage collector, another actor)
         }
 
         _metrics.SecretDeleted(reason);
-        LogDeleted(_logger, secret.Metadata.Namespace!, secret.Metadata.Name!, reason);
-        var registry = secret.Metadata.Annotations?.GetValueOrDefault(JitLabels.RegistryAnnotation) ?? "unknown";
-        _audit.Record(JitSecretAuditEvent.Deleted(_time.GetUtcNow(), secret.Metadata.Namespace!, secret.Metadata.Name!, registry, reason));
+        LogDeleted(_logger, secret.Metadata.NamespaceProperty, secret.Metadata.Name!, reason);
+        var registry = secret.GetAnnotation(JitLabels.RegistryAnnotation) ?? "unknown";
+        _audit.Record(JitSecretAuditEvent.Deleted(_time.GetUtcNow(), secret.Metadata.NamespaceProperty, secret.Metadata.Name!, registry, reason));
     }
 
     private async Task AddOwnersAsync(V1Secret secret, IReadOnlyList<V1Pod> pods, CancellationToken cancellationToken)
@@ -153,7 +156,8 @@ public sealed partial class JitSecretReconciler
         {
             ["metadata"] = new JsonObject { ["resourceVersion"] = secret.Metadata.ResourceVersion, ["ownerReferences"] = owners },
         };
-        await _api.PatchSecretAsync(secret.Metadata.Namespace!, secret.Metadata.Name!, KubernetesPatch.Merge(patch), cancellationToken).ConfigureAwait(false);
+        await _api.CoreV1.PatchNamespacedSecretAsync(
+            new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), secret.Metadata.Name, secret.Metadata.NamespaceProperty, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     private static JsonObject Owner(string apiVersion, string kind, string name, string uid) => new()

@@ -46,7 +46,7 @@ public static class ClusterServiceCollectionExtensions
         var kek = Kek.LoadFromFile(options.KekFile ?? throw new CredentialInputException("--kek-file is required with --credential-store"));
         services.AddSingleton(kek);
         services.AddSingleton(sp => new CredentialStore(
-            KubernetesCredentialStoreBackends.ServerFactory(sp.GetService<IKubernetesApi>()).Create(location),
+            KubernetesCredentialStoreBackends.ServerFactory(sp.GetService<k8s.IKubernetes>()).Create(location),
             sp.GetRequiredService<Kek>(),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<Registry.IRegistryCredentialProvider>(sp => new StoredRegistryCredentialProvider(sp.GetRequiredService<CredentialStore>(), sp.GetRequiredService<TimeProvider>()));
@@ -64,7 +64,7 @@ public static class ClusterServiceCollectionExtensions
         services.AddSingleton<JitSecretReconciler>();
         // Only the elector: JitReconcilerService runs it next to the reconciler. Also registering the elector's own
         // hosted service ran it twice, and the loser of that start-up race stopped the host (readiness stuck at 503).
-        services.AddLeaderElector(new LeaderElectionOptions
+        services.AddLeaseElection(new LeaderElectionOptions
         {
             Namespace = options.LeaseNamespace ?? cluster.Namespace ?? "default",
             LeaseName = "admission-gate-jit-reconciler",

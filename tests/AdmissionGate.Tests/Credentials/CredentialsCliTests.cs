@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using AdmissionGate.Cli;
 using FluentAssertions;
+using k8s;
 using Xunit;
 
 namespace AdmissionGate.Tests.Credentials;
@@ -76,7 +77,7 @@ public sealed class CredentialsCliTests : IDisposable
         list.ExitCode.Should().Be(0, list.Err);
         list.Out.Should().Contain("ghcr.io").And.Contain("robot");
         using var client = api.CreateClient();
-        var stored = await client.GetSecretAsync("gate-system", "gate-creds");
+        var stored = await client.CoreV1.ReadNamespacedSecretAsync("gate-creds", "gate-system");
         Encoding.UTF8.GetString(stored.Data!.Values.Single()).Should().NotContain(Secret);
         _allOutput.ToString().Should().NotContain(Secret);
     }

@@ -3,6 +3,8 @@ using AdmissionGate.Credentials;
 using AdmissionGate.Kubernetes;
 using AdmissionGate.Tests.Kubernetes.Fake;
 using FluentAssertions;
+using k8s;
+using k8s.Models;
 using Xunit;
 
 namespace AdmissionGate.Tests.Credentials;
@@ -12,7 +14,7 @@ public sealed class KubernetesSecretBackendTests : IAsyncLifetime
 {
     private const string Secret = "k8s-backend-Pa55-distinct";
     private FakeApiServer _server = null!;
-    private KubernetesApi _api = null!;
+    private k8s.Kubernetes _api = null!;
 
     public async Task InitializeAsync()
     {
@@ -43,7 +45,7 @@ public sealed class KubernetesSecretBackendTests : IAsyncLifetime
             Encoding.UTF8.GetString(lookup.Credential!.GetSecretUtf8()).Should().Be(Secret);
         }
 
-        var stored = await _api.GetSecretAsync("gate-system", "gate-credentials");
+        var stored = await _api.CoreV1.ReadNamespacedSecretAsync("gate-credentials", "gate-system");
         Encoding.UTF8.GetString(stored.Data![KubernetesSecretCredentialStoreBackend.DataKey]).Should().NotContain(Secret).And.Contain(StoreDocument.FormatName);
     }
 
@@ -71,7 +73,7 @@ public sealed class KubernetesSecretBackendTests : IAsyncLifetime
         var backend = new KubernetesSecretCredentialStoreBackend(_api, "gate-system", "absent");
         (await backend.ReadAsync(CancellationToken.None)).Should().BeNull();
 
-        await _api.CreateSecretAsync("gate-system", new V1Secret { Metadata = new V1ObjectMeta { Name = "foreign" }, Data = new() { ["x"] = [1] } });
+        await _api.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "foreign" }, Data = new Dictionary<string, byte[]> { ["x"] = [1] } }, "gate-system");
         var foreign = () => new KubernetesSecretCredentialStoreBackend(_api, "gate-system", "foreign").ReadAsync(CancellationToken.None);
         (await foreign.Should().ThrowAsync<CredentialStoreException>()).Which.Message.Should().Contain("secret:gate-system/foreign");
     }

@@ -5,6 +5,9 @@ using System.Text.Json.Nodes;
 using AdmissionGate.Kubernetes;
 using AdmissionGate.Tests.Kubernetes.Fake;
 using FluentAssertions;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
 using Xunit;
 
 namespace AdmissionGate.Tests.Kubernetes;
@@ -14,7 +17,7 @@ public sealed class FakeApiServerTests : IAsyncLifetime
 {
     private FakeApiServer _server = null!;
     private HttpClient _http = null!;
-    private KubernetesApi _api = null!;
+    private k8s.Kubernetes _api = null!;
 
     public async Task InitializeAsync()
     {
@@ -110,45 +113,50 @@ public sealed class FakeApiServerTests : IAsyncLifetime
     [Fact]
     public async Task A_label_selector_watch_sees_objects_enter_and_leave_the_selection()
     {
-        var from = (await _api.ListSecretsAsync("ns")).Metadata.ResourceVersion;
+        var from = (await _api.CoreV1.ListNamespacedSecretAsync("ns")).Metadata.ResourceVersion;
         var seen = new List<string>();
         var watch = Task.Run(async () =>
         {
-            await foreach (var e in _api.WatchSecretsAsync("ns", new WatchOptions { ResourceVersion = from, LabelSelector = "role=pull", TimeoutSeconds = 2, AllowWatchBookmarks = false }))
+            await foreach (var (type, secret) in _api.CoreV1.WatchListNamespacedSecretAsync("ns", resourceVersion: from, labelSelector: "role=pull", timeoutSeconds: 2))
             {
-                seen.Add($"{e.Type} {e.Object!.Metadata.Name}");
+                seen.Add($"{type} {secret.Metadata.Name}");
             }
         });
-        await _api.CreateSecretAsync("ns", new V1Secret { Metadata = new V1ObjectMeta { Name = "x", Labels = new() { ["role"] = "other" } } });
-        await _api.PatchSecretAsync("ns", "x", KubernetesPatch.Merge(new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["role"] = "pull" } } }));
-        await _api.PatchSecretAsync("ns", "x", KubernetesPatch.Merge(new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["extra"] = "1" } } }));
-        await _api.PatchSecretAsync("ns", "x", KubernetesPatch.Merge(new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["role"] = null } } }));
+        await _api.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "x", Labels = new Dictionary<string, string> { ["role"] = "other" } } }, "ns");
+        await _api.CoreV1.PatchNamespacedSecretAsync(MergeLabels(new JsonObject { ["role"] = "pull" }), "x", "ns");
+        await _api.CoreV1.PatchNamespacedSecretAsync(MergeLabels(new JsonObject { ["extra"] = "1" }), "x", "ns");
+        await _api.CoreV1.PatchNamespacedSecretAsync(MergeLabels(new JsonObject { ["role"] = null }), "x", "ns");
         await watch.WaitAsync(TimeSpan.FromSeconds(10));
         seen.Should().Equal("Added x", "Modified x", "Deleted x");
     }
 
+    private static V1Patch MergeLabels(JsonObject labels) =>
+        new(new JsonObject { ["metadata"] = new JsonObject { ["labels"] = labels } }.ToJsonString(), V1Patch.PatchType.MergePatch);
+
     [Fact]
     public async Task A_watch_from_a_compacted_version_is_gone()
     {
-        var old = (await _api.ListSecretsAsync("ns")).Metadata.ResourceVersion;
+        var old = (await _api.CoreV1.ListNamespacedSecretAsync("ns")).Metadata.ResourceVersion;
         _server.AddNamespace("bump");
         _server.Compact();
-        var events = new List<WatchEvent<V1Secret>>();
-        await foreach (var e in _api.WatchSecretsAsync("ns", new WatchOptions { ResourceVersion = old, TimeoutSeconds = 5 }))
+        var errors = new List<Exception>();
+        var events = 0;
+        await foreach (var _ in _api.CoreV1.WatchListNamespacedSecretAsync("ns", resourceVersion: old, timeoutSeconds: 5, onError: errors.Add))
         {
-            events.Add(e);
+            events++;
         }
 
-        events.Should().ContainSingle().Which.Error!.Code.Should().Be(410);
+        events.Should().Be(0);
+        errors.Should().ContainSingle().Which.Should().BeOfType<KubernetesException>().Which.Status.Code.Should().Be(410);
 
         _server.GoneAsHttpStatus = true;
         var act = async () =>
         {
-            await foreach (var _ in _api.WatchSecretsAsync("ns", new WatchOptions { ResourceVersion = old, TimeoutSeconds = 5 }))
+            await foreach (var _ in _api.CoreV1.WatchListNamespacedSecretAsync("ns", resourceVersion: old, timeoutSeconds: 5))
             {
             }
         };
-        (await act.Should().ThrowAsync<KubernetesApiException>()).Which.IsGone.Should().BeTrue();
+        (await act.Should().ThrowAsync<HttpOperationException>()).Which.IsGone().Should().BeTrue();
     }
 
     [Fact]
@@ -156,10 +164,11 @@ public sealed class FakeApiServerTests : IAsyncLifetime
     {
         _server.ForbiddenTokens["limited"] = true;
         using var limited = _server.CreateClient("limited");
-        var ex = await Assert.ThrowsAsync<KubernetesApiException>(() => limited.ListSecretsAsync("ns"));
-        ex.IsForbidden.Should().BeTrue();
-        ex.Reason.Should().Be(StatusReasons.Forbidden);
-        ex.ApiMessage.Should().Contain("cannot list resource \"secrets\"");
+        var ex = await Assert.ThrowsAsync<HttpOperationException>(() => limited.CoreV1.ListNamespacedSecretAsync("ns"));
+        ex.StatusCode().Should().Be(403);
+        var status = KubernetesJson.Deserialize<V1Status>(ex.Response.Content);
+        status.Reason.Should().Be(StatusReasons.Forbidden);
+        status.Message.Should().Contain("cannot list resource \"secrets\"");
     }
 
     [Fact]

@@ -1,7 +1,10 @@
 using AdmissionGate.Kubernetes;
 using AdmissionGate.Tests.Kubernetes.Fake;
 using FluentAssertions;
+using k8s;
 using k8s.Authentication;
+using k8s.Autorest;
+using k8s.Models;
 using Xunit;
 
 namespace AdmissionGate.Tests.Kubernetes;
@@ -33,26 +36,26 @@ public sealed class InClusterConfigTests : IAsyncLifetime, IDisposable
         var config = _server.ClientConfig();
         config.AccessToken = null;
         config.TokenProvider = new TokenFileAuth(tokenPath);
-        using var api = KubernetesApi.Create(config);
-        (await api.GetNamespaceAsync("a")).Metadata.Name.Should().Be("a");
+        using var api = ClusterConnection.CreateClient(config);
+        (await api.CoreV1.ReadNamespaceAsync("a")).Metadata.Name.Should().Be("a");
 
         // The kubelet rotates the projected token; the old one stops working. The library re-reads the file once
         // its cached copy is a minute old, so within about a minute calls succeed again with the new token.
         _server.Tokens.Clear();
         _server.Tokens["second-token"] = true;
         File.WriteAllText(tokenPath, "second-token");
-        var rejected = await Assert.ThrowsAsync<KubernetesApiException>(() => api.GetNamespaceAsync("a"));
-        rejected.IsUnauthorized.Should().BeTrue("the cached first token is no longer accepted");
+        var rejected = await Assert.ThrowsAsync<HttpOperationException>(() => api.CoreV1.ReadNamespaceAsync("a"));
+        rejected.StatusCode().Should().Be(401, "the cached first token is no longer accepted");
 
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
         {
             try
             {
-                (await api.GetNamespaceAsync("a")).Metadata.Name.Should().Be("a");
+                (await api.CoreV1.ReadNamespaceAsync("a")).Metadata.Name.Should().Be("a");
                 break;
             }
-            catch (KubernetesApiException ex) when (ex.IsUnauthorized && DateTime.UtcNow < deadline)
+            catch (HttpOperationException ex) when (ex.StatusCode() == 401 && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(TimeSpan.FromSeconds(2));
             }

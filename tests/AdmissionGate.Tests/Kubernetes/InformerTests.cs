@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using AdmissionGate.Kubernetes;
 using AdmissionGate.Tests.Kubernetes.Fake;
 using FluentAssertions;
+using k8s;
+using k8s.Models;
 using Xunit;
 
 namespace AdmissionGate.Tests.Kubernetes;
@@ -12,7 +14,7 @@ public sealed class InformerTests : IAsyncLifetime
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<string> _events = new();
     private FakeApiServer _server = null!;
-    private KubernetesApi _api = null!;
+    private k8s.Kubernetes _api = null!;
     private Task? _run;
 
     public async Task InitializeAsync()
@@ -177,7 +179,7 @@ public sealed class InformerTests : IAsyncLifetime
         AddSecret("team-a", "after-timeout");
         await Eventually.TrueAsync(() => informer.TryGet("team-a", "after-timeout", out _), "the new watch delivers events");
         informer.ListCount.Should().Be(1);
-        _server.Requests.Where(r => r.Contains("watch=1", StringComparison.Ordinal))
+        _server.Requests.Where(r => r.Contains("watch=true", StringComparison.Ordinal))
             .Should().OnlyContain(r => r.Contains("timeoutSeconds=", StringComparison.Ordinal) && r.Contains("allowWatchBookmarks=true", StringComparison.Ordinal) && r.Contains("resourceVersion=", StringComparison.Ordinal));
     }
 
@@ -196,7 +198,7 @@ public sealed class InformerTests : IAsyncLifetime
         await Task.Delay(TimeSpan.FromSeconds(2));
 
         informer.HasSynced.Should().BeFalse();
-        var attempts = _server.Requests.Count(r => r.StartsWith("GET /api/v1/namespaces/team-a/secrets", StringComparison.Ordinal) && !r.Contains("watch", StringComparison.Ordinal));
+        var attempts = _server.Requests.Count(r => r.StartsWith("GET /api/v1/namespaces/team-a/secrets", StringComparison.Ordinal) && !r.Contains("watch=true", StringComparison.Ordinal));
         // 50+100+200+200+... ms: roughly 10 attempts in 2 s; a loop without backoff would make hundreds.
         attempts.Should().BeInRange(4, 20);
 

@@ -4,6 +4,9 @@ using System.Text.Json;
 using AdmissionGate.Kubernetes;
 using AdmissionGate.Tests.Kubernetes.Fake;
 using FluentAssertions;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
 using Xunit;
 
 namespace AdmissionGate.Tests.Kubernetes;
@@ -61,8 +64,8 @@ public sealed class KubeConfigTests : IAsyncLifetime, IDisposable
         config.TokenProvider.Should().BeNull();
 
         _server.AddNamespace("team-a");
-        using var api = KubernetesApi.Create(config);
-        var ns = await api.GetNamespaceAsync("team-a");
+        using var api = ClusterConnection.CreateClient(config);
+        var ns = await api.CoreV1.ReadNamespaceAsync("team-a");
         ns.Metadata.Name.Should().Be("team-a");
         _server.LastAuthenticatedUser.Should().Be("alice");
     }
@@ -115,8 +118,8 @@ public sealed class KubeConfigTests : IAsyncLifetime, IDisposable
         good.AccessToken.Should().Be(_server.Token);
         good.SslCaCerts!.Cast<System.Security.Cryptography.X509Certificates.X509Certificate2>().Single().Thumbprint.Should().Be(_server.Pki.Ca.Thumbprint);
         _server.AddNamespace("default");
-        using var api = KubernetesApi.Create(good);
-        (await api.ListNamespacesAsync()).Items.Should().ContainSingle(n => n.Metadata.Name == "default");
+        using var api = ClusterConnection.CreateClient(good);
+        (await api.CoreV1.ListNamespaceAsync()).Items.Should().ContainSingle(n => n.Metadata.Name == "default");
         _server.LastAuthenticatedUser.Should().Be("token");
     }
 
@@ -125,8 +128,8 @@ public sealed class KubeConfigTests : IAsyncLifetime, IDisposable
     {
         using var otherCa = new TestPki("some-other-ca");
         var yaml = Kubeconfig(otherCa.CaPem, TokenUser(_server.Token));
-        using var api = KubernetesApi.Create(ClusterConnection.FromKubeconfig(Write("config", yaml)));
-        var act = () => api.ListNamespacesAsync();
+        using var api = ClusterConnection.CreateClient(ClusterConnection.FromKubeconfig(Write("config", yaml)));
+        var act = () => api.CoreV1.ListNamespaceAsync();
         await act.Should().ThrowAsync<HttpRequestException>();
     }
 
@@ -138,8 +141,8 @@ public sealed class KubeConfigTests : IAsyncLifetime, IDisposable
     public async Task The_server_name_is_checked_even_when_the_chain_is_trusted(string tlsServerName, bool ok)
     {
         var yaml = Kubeconfig(_server.Pki.CaPem, TokenUser(_server.Token), $"tls-server-name: {tlsServerName}");
-        using var api = KubernetesApi.Create(ClusterConnection.FromKubeconfig(Write("config", yaml)));
-        var act = () => api.ListNamespacesAsync();
+        using var api = ClusterConnection.CreateClient(ClusterConnection.FromKubeconfig(Write("config", yaml)));
+        var act = () => api.CoreV1.ListNamespaceAsync();
         if (ok)
         {
             await act.Should().NotThrowAsync();
@@ -154,9 +157,8 @@ public sealed class KubeConfigTests : IAsyncLifetime, IDisposable
     public async Task A_wrong_token_is_mapped_to_an_unauthorized_api_exception()
     {
         using var api = _server.CreateClient("wrong-token");
-        var ex = await Assert.ThrowsAsync<KubernetesApiException>(() => api.ListNamespacesAsync());
-        ex.IsUnauthorized.Should().BeTrue();
-        ex.Reason.Should().Be(StatusReasons.Unauthorized);
+        var ex = await Assert.ThrowsAsync<HttpOperationException>(() => api.CoreV1.ListNamespaceAsync());
+        ex.StatusCode().Should().Be(401);
         ex.Message.Should().NotContain("wrong-token");
     }
 
@@ -194,8 +196,8 @@ public sealed class KubeConfigTests : IAsyncLifetime, IDisposable
         _server.Tokens.Clear();
         _server.Tokens[token] = true;
         _server.AddNamespace("team-a");
-        using var api = KubernetesApi.Create(ClusterConnection.FromKubeconfig(path));
-        (await api.GetNamespaceAsync("team-a")).Metadata.Name.Should().Be("team-a");
+        using var api = ClusterConnection.CreateClient(ClusterConnection.FromKubeconfig(path));
+        (await api.CoreV1.ReadNamespaceAsync("team-a")).Metadata.Name.Should().Be("team-a");
         _server.LastAuthenticatedUser.Should().Be("token");
     }
 
@@ -204,9 +206,9 @@ public sealed class KubeConfigTests : IAsyncLifetime, IDisposable
     {
         var plugin = WritePlugin("client.authentication.k8s.io/v1", "plugin-secret-token");
         var path = Write("config", Kubeconfig(_server.Pki.CaPem, ExecUser("client.authentication.k8s.io/v1", plugin)));
-        using var api = KubernetesApi.Create(ClusterConnection.FromKubeconfig(path));
-        var ex = await Assert.ThrowsAsync<KubernetesApiException>(() => api.ListNamespacesAsync());
-        ex.IsUnauthorized.Should().BeTrue();
+        using var api = ClusterConnection.CreateClient(ClusterConnection.FromKubeconfig(path));
+        var ex = await Assert.ThrowsAsync<HttpOperationException>(() => api.CoreV1.ListNamespaceAsync());
+        ex.StatusCode().Should().Be(401);
         ex.ToString().Should().NotContain("plugin-secret-token");
     }
 

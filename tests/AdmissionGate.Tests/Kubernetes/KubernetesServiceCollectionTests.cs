@@ -1,6 +1,8 @@
 using AdmissionGate.Kubernetes;
 using AdmissionGate.Tests.Kubernetes.Fake;
 using FluentAssertions;
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Xunit;
@@ -38,7 +40,7 @@ public sealed class KubernetesServiceCollectionTests
         }
 
         var lookup = provider.GetRequiredService<INamespaceLabelLookup>();
-        var elector = provider.GetRequiredService<LeaderElector>();
+        var elector = provider.GetRequiredService<LeaseElection>();
         await Eventually.TrueAsync(() => lookup.TryGetLabels("shop", out var l) && l["tier"] == "prod", "the label cache synced");
         await Eventually.TrueAsync(() => elector.IsLeader, "the elector leads");
 
@@ -48,6 +50,6 @@ public sealed class KubernetesServiceCollectionTests
         }
 
         elector.IsLeader.Should().BeFalse();
-        server.Store.Peek(FakeResource.Leases, "gate-system", "admission-gate")!["spec"]!["holderIdentity"].Should().BeNull("shutdown releases the lease");
+        server.Store.Peek(FakeResource.Leases, "gate-system", "admission-gate")!["spec"]!["holderIdentity"]?.GetValue<string>().Should().BeNullOrEmpty("shutdown releases the lease");
     }
 }

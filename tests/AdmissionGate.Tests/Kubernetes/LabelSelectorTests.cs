@@ -1,4 +1,4 @@
-using AdmissionGate.Kubernetes;
+using AdmissionGate.Tests.Kubernetes.Fake;
 using FluentAssertions;
 using FsCheck;
 using FsCheck.Fluent;

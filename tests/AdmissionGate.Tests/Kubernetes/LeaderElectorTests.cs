@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using AdmissionGate.Kubernetes;
 using AdmissionGate.Tests.Kubernetes.Fake;
 using FluentAssertions;
+using k8s;
+using k8s.Models;
 using Xunit;
 
 namespace AdmissionGate.Tests.Kubernetes;
@@ -14,7 +16,7 @@ public sealed class LeaderElectorTests : IAsyncLifetime
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<(string Who, TimeSpan Start, TimeSpan? End)> _terms = [];
     private FakeApiServer _server = null!;
-    private KubernetesApi _api = null!;
+    private k8s.Kubernetes _api = null!;
 
     public async Task InitializeAsync()
     {
@@ -34,9 +36,9 @@ public sealed class LeaderElectorTests : IAsyncLifetime
         await _server.DisposeAsync();
     }
 
-    private sealed class Candidate(LeaderElector elector, CancellationTokenSource stop, Task run)
+    private sealed class Candidate(LeaseElection elector, CancellationTokenSource stop, Task run)
     {
-        public LeaderElector Elector => elector;
+        public LeaseElection Elector => elector;
 
         public async Task StopAsync()
         {
@@ -45,9 +47,9 @@ public sealed class LeaderElectorTests : IAsyncLifetime
         }
     }
 
-    private Candidate Start(string identity, bool releaseOnCancel = true, IKubernetesApi? api = null)
+    private Candidate Start(string identity, bool releaseOnCancel = true, IKubernetes? api = null)
     {
-        var elector = new LeaderElector(api ?? _api, new LeaderElectionOptions
+        var elector = new LeaseElection(api ?? _api, new LeaderElectionOptions
         {
             Namespace = "gate-system",
             LeaseName = "admission-gate",
@@ -108,11 +110,12 @@ public sealed class LeaderElectorTests : IAsyncLifetime
     [Fact]
     public async Task Exactly_one_of_three_candidates_leads_and_the_lease_names_it()
     {
-        // A lease written by someone else with a field our model lacks.
+        // An expired lease written by someone else, annotated by a third party.
+        var longAgo = DateTime.UtcNow.AddHours(-1).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
         _server.Store.Upsert(FakeResource.Leases, new JsonObject
         {
-            ["metadata"] = new JsonObject { ["name"] = "admission-gate", ["namespace"] = "gate-system" },
-            ["spec"] = new JsonObject { ["strategy"] = "OldestEmulationVersion" },
+            ["metadata"] = new JsonObject { ["name"] = "admission-gate", ["namespace"] = "gate-system", ["annotations"] = new JsonObject { ["example.com/owner"] = "platform" } },
+            ["spec"] = new JsonObject { ["holderIdentity"] = "gone", ["leaseDurationSeconds"] = 1, ["acquireTime"] = longAgo, ["renewTime"] = longAgo },
         });
         Start("a");
         Start("b");
@@ -124,7 +127,8 @@ public sealed class LeaderElectorTests : IAsyncLifetime
         var spec = StoredLease()["spec"]!;
         spec["holderIdentity"]!.GetValue<string>().Should().Be(leader.Identity);
         spec["leaseDurationSeconds"]!.GetValue<int>().Should().Be(2);
-        spec["strategy"]!.GetValue<string>().Should().Be("OldestEmulationVersion", "updates must not drop fields we do not model");
+        spec["leaseTransitions"]!.GetValue<int>().Should().BeGreaterThanOrEqualTo(1, "taking over an expired lease is a transition");
+        StoredLease()["metadata"]!["annotations"]!["example.com/owner"]!.GetValue<string>().Should().Be("platform", "updates keep metadata others set");
         _candidates.Should().OnlyContain(c => c.Elector.ObservedLeader == leader.Identity);
         TermsMustNotOverlap();
     }
@@ -214,7 +218,7 @@ public sealed class LeaderElectorTests : IAsyncLifetime
         leadership.IsCancellationRequested.Should().BeFalse();
         await candidate.StopAsync();
         leadership.IsCancellationRequested.Should().BeTrue();
-        StoredLease()["spec"]!["holderIdentity"].Should().BeNull("a graceful stop hands the lease back");
+        StoredLease()["spec"]!["holderIdentity"]?.GetValue<string>().Should().BeNullOrEmpty("a graceful stop hands the lease back");
     }
 
     [Fact]
@@ -231,7 +235,7 @@ public sealed class LeaderElectorTests : IAsyncLifetime
     [Fact]
     public void Inconsistent_timings_are_rejected()
     {
-        var act = () => new LeaderElector(_api, new LeaderElectionOptions
+        var act = () => new LeaseElection(_api, new LeaderElectionOptions
         {
             Namespace = "n",
             LeaseName = "l",

@@ -11,6 +11,8 @@ using AdmissionGate.Policy;
 using AdmissionGate.Tests.Kubernetes;
 using AdmissionGate.Tests.Kubernetes.Fake;
 using AdmissionGate.Tests.TestSupport;
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 
 namespace AdmissionGate.Tests.Mutations;
@@ -57,7 +59,7 @@ internal sealed class JitHarness : IAsyncDisposable
 
     public FakeApiServer Server { get; private set; } = null!;
 
-    public KubernetesApi Api { get; private set; } = null!;
+    public k8s.Kubernetes Api { get; private set; } = null!;
 
     public Kek Kek { get; } = Kek.Generate();
 
@@ -186,7 +188,7 @@ internal sealed class JitHarness : IAsyncDisposable
     }
 
     public List<V1Secret> JitSecrets(string ns) =>
-        Api.ListSecretsAsync(ns, new ListOptions { LabelSelector = JitLabels.Selector }).GetAwaiter().GetResult().Items;
+        [.. Api.CoreV1.ListNamespacedSecret(ns, labelSelector: JitLabels.Selector).Items];
 
     /// <summary>
     /// Creates the admitted pod in the fake API (it gets a uid there), referencing <paramref name="pullSecret"/> and

@@ -4,6 +4,7 @@ using System.Text.Json;
 using AdmissionGate.Decisions;
 using AdmissionGate.Kubernetes;
 using AdmissionGate.Mutations;
+using AdmissionGate.Tests.Kubernetes.Fake;
 using AdmissionGate.Tests.Registry.Infrastructure;
 using FluentAssertions;
 using Xunit;

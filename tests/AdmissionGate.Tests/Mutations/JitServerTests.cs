@@ -10,6 +10,7 @@ using AdmissionGate.Server;
 using AdmissionGate.Tests.Kubernetes.Fake;
 using AdmissionGate.Tests.TestSupport;
 using FluentAssertions;
+using k8s;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -61,7 +62,7 @@ public sealed class JitServerTests : IAsyncLifetime
 
         var patch = Encoding.UTF8.GetString(Convert.FromBase64String(response["response"]!["patch"]!.GetValue<string>()));
         using var client = _api.CreateClient();
-        var secrets = await client.ListSecretsAsync("team-x", new AdmissionGate.Kubernetes.ListOptions { LabelSelector = JitLabels.Selector });
+        var secrets = await client.CoreV1.ListNamespacedSecretAsync("team-x", labelSelector: JitLabels.Selector);
         var name = secrets.Items.Should().ContainSingle("the tier label from the API makes the registry approved").Subject.Metadata.Name;
         patch.Should().Contain("/spec/imagePullSecrets").And.Contain(name!);
 

@@ -5,6 +5,8 @@ using AdmissionGate.Tests.Kubernetes;
 using AdmissionGate.Tests.Kubernetes.Fake;
 using AdmissionGate.Tests.Mutations;
 using FluentAssertions;
+using k8s;
+using k8s.Models;
 using Xunit;
 
 namespace AdmissionGate.Tests.Reconciler;
@@ -78,7 +80,7 @@ public sealed class JitSecretReconcilerTests : IAsyncLifetime
         _h.CreatePod(JitHarness.Granted, "admitted-before-upgrade", Image, name, labelled: false);
         _h.CreatePod(JitHarness.Granted, "labelled", Image, name);
         var reconciler = await StartReconcilerAsync();
-        await Eventually.TrueAsync(() => _h.Server.Requests.Any(r => r.Contains("/pods?", StringComparison.Ordinal) && r.Contains("watch=1", StringComparison.Ordinal)), "the pod watch is open");
+        await Eventually.TrueAsync(() => _h.Server.Requests.Any(r => r.Contains("/pods?", StringComparison.Ordinal) && r.Contains("watch=true", StringComparison.Ordinal)), "the pod watch is open");
 
         // Watch events arrive in order: once the later labelled pod is cached, the unlabelled one was filtered out.
         _h.CreatePod(JitHarness.Granted, "unlabelled-later", Image, name, labelled: false);

@@ -7,6 +7,8 @@ using AdmissionGate.Tests.Kubernetes;
 using AdmissionGate.Tests.Kubernetes.Fake;
 using AdmissionGate.Tests.TestSupport;
 using FluentAssertions;
+using k8s;
+using k8s.Models;
 using Xunit;
 
 namespace AdmissionGate.Tests.Reconciler;
@@ -19,7 +21,7 @@ public sealed class ReconcilerLeaderElectionTests : IAsyncLifetime
     private readonly ManualClock _clock = new(DateTimeOffset.UtcNow);
     private readonly JitOptions _options = new() { ReconcilePeriod = TimeSpan.FromMilliseconds(100) };
     private FakeApiServer _server = null!;
-    private KubernetesApi _api = null!;
+    private k8s.Kubernetes _api = null!;
 
     public async Task InitializeAsync()
     {
@@ -64,7 +66,7 @@ public sealed class ReconcilerLeaderElectionTests : IAsyncLifetime
         follower.Deleted().Should().Be(1);
     }
 
-    private int Count() => _api.ListSecretsAsync(Ns, new ListOptions { LabelSelector = JitLabels.Selector }).GetAwaiter().GetResult().Items.Count;
+    private int Count() => _api.CoreV1.ListNamespacedSecret(Ns, labelSelector: JitLabels.Selector).Items.Count;
 
     private void StaleSecret(string name) => _server.Store.Create(FakeResource.Secrets, Ns, new JsonObject
     {
@@ -83,12 +85,12 @@ public sealed class ReconcilerLeaderElectionTests : IAsyncLifetime
         private JitReconcilerService _service = null!;
         private bool _disposed;
 
-        private Replica(string identity, IKubernetesApi api, JitOptions options, TimeProvider clock)
+        private Replica(string identity, IKubernetes api, JitOptions options, TimeProvider clock)
         {
             var meter = "test.leader." + Guid.NewGuid().ToString("N");
             Metrics = new JitMetrics(meterName: meter);
             Exporter = new PrometheusExporter(meter);
-            Elector = new LeaderElector(api, new LeaderElectionOptions
+            Elector = new LeaseElection(api, new LeaderElectionOptions
             {
                 Namespace = "gate-system",
                 LeaseName = "admission-gate-jit-reconciler",
@@ -101,7 +103,7 @@ public sealed class ReconcilerLeaderElectionTests : IAsyncLifetime
             Reconciler = new JitSecretReconciler(api, options, Metrics, clock, logs.CreateLogger<JitSecretReconciler>());
         }
 
-        public LeaderElector Elector { get; }
+        public LeaseElection Elector { get; }
 
         public JitSecretReconciler Reconciler { get; }
 
@@ -109,7 +111,7 @@ public sealed class ReconcilerLeaderElectionTests : IAsyncLifetime
 
         public PrometheusExporter Exporter { get; }
 
-        public static async Task<Replica> StartAsync(string identity, IKubernetesApi api, JitOptions options, TimeProvider clock)
+        public static async Task<Replica> StartAsync(string identity, IKubernetes api, JitOptions options, TimeProvider clock)
         {
             var replica = new Replica(identity, api, options, clock);
             replica._service = new JitReconcilerService(replica.Reconciler, replica.Elector);

@@ -129,7 +129,7 @@ internal sealed class FakeApiServer : IAsyncDisposable
         return http;
     }
 
-    public KubernetesApi CreateClient(string? token = null) => KubernetesApi.Create(ClientConfig(token));
+    public k8s.Kubernetes CreateClient(string? token = null) => ClusterConnection.CreateClient(ClientConfig(token));
 
     public JsonObject AddNamespace(string name, IDictionary<string, string>? labels = null) =>
         Store.Upsert(FakeResource.Namespaces, new JsonObject

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace AdmissionGate.Kubernetes;
+namespace AdmissionGate.Tests.Kubernetes.Fake;
 
 public enum LabelSelectorOperator
 {
