@@ -78,7 +78,8 @@ public sealed partial class CredentialScope : IEquatable<CredentialScope>
     /// <summary>
     /// Whether this credential is meant for <paramref name="repository"/> on <paramref name="registry"/> (canonical,
     /// <c>docker.io</c> for Docker Hub, which a key may name by any of its host names). Prefixes match whole path
-    /// segments: <c>team-a/</c> covers <c>team-a/x</c> and <c>team-a/x/y</c>, never <c>team-ab/x</c>.
+    /// segments: <c>team-a/</c> covers <c>team-a/x</c> and <c>team-a/x/y</c>, never <c>team-ab/x</c>, and not the
+    /// repository <c>team-a</c> itself (as a policy pattern with a trailing '/', and as the kubelet reads the key).
     /// </summary>
     public bool Covers(string registry, string repository)
     {
@@ -88,22 +89,15 @@ public sealed partial class CredentialScope : IEquatable<CredentialScope>
         }
 
         var rest = repository.AsSpan();
-        for (var i = 0; i < Segments.Count; i++)
+        foreach (var segment in Segments)
         {
-            var segment = Segments[i];
             if (!rest.StartsWith(segment, StringComparison.Ordinal))
             {
                 return false;
             }
 
             rest = rest[segment.Length..];
-            if (rest.IsEmpty)
-            {
-                // The repository is the prefix itself (harbor.corp/team-a): covered only if no segment is left.
-                return i == Segments.Count - 1;
-            }
-
-            if (rest[0] != '/')
+            if (rest.IsEmpty || rest[0] != '/')
             {
                 return false;
             }
