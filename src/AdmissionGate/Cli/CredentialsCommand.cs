@@ -87,7 +87,7 @@ internal static partial class CredentialsCommand
 
     private static Command CreateSet(SharedOptions shared, CredentialStoreBackendFactory backends, TimeProvider time)
     {
-        var registry = new Option<string>("--registry") { Description = "Registry host[:port], e.g. ghcr.io or registry.local:5000" };
+        var registry = new Option<string>("--registry") { Description = "Registry host[:port] and optional repository prefix, e.g. ghcr.io, registry.local:5000 or harbor.corp/team-a/ (a project robot)" };
         var username = new Option<string>("--username") { Description = "Robot account / user name" };
         var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the secret from stdin (required; there is no --password flag on purpose)" };
         var expires = new Option<string>("--expires") { Description = "Expiry as YYYY-MM-DD (00:00 UTC that day) or RFC 3339; required, must be in the future" };
@@ -108,7 +108,7 @@ internal static partial class CredentialsCommand
                     "--password is not supported: a secret on the command line ends up in shell history and process lists; pipe it into --password-stdin");
             }
 
-            var host = RegistryHost.Normalize(Require(pr.GetValue(registry), "--registry"));
+            var host = CredentialScope.Parse(Require(pr.GetValue(registry), "--registry")).Key;
             var user = Require(pr.GetValue(username), "--username");
             if (!pr.GetValue(passwordStdin))
             {
@@ -182,12 +182,12 @@ internal static partial class CredentialsCommand
 
     private static Command CreateDelete(SharedOptions shared, CredentialStoreBackendFactory backends, TimeProvider time)
     {
-        var registry = new Option<string>("--registry") { Description = "Registry host[:port] whose credential to remove" };
+        var registry = new Option<string>("--registry") { Description = "Registry host[:port][/repository-prefix/] whose credential to remove, as set" };
         var command = new Command("delete", "Remove the credential for a registry.");
         command.Options.Add(registry);
         command.SetAction((pr, ct) => RunAsync(pr, async (output, error) =>
         {
-            var host = RegistryHost.Normalize(Require(pr.GetValue(registry), "--registry"));
+            var host = CredentialScope.Parse(Require(pr.GetValue(registry), "--registry")).Key;
             var store = OpenStore(pr, shared, backends, time, error, out var kek);
             using (kek)
             {

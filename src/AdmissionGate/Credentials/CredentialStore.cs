@@ -50,10 +50,13 @@ public sealed class CredentialStore
         }
     }
 
-    /// <summary>Creates or replaces the entry for <paramref name="registry"/>; refuses a missing or past expiry.</summary>
+    /// <summary>
+    /// Creates or replaces the entry for <paramref name="registry"/> (a host, or a host and repository prefix such as
+    /// <c>harbor.corp/team-a/</c>; see <see cref="CredentialScope"/>); refuses a missing or past expiry.
+    /// </summary>
     public async Task<CredentialMetadata> SetAsync(string registry, string username, ReadOnlyMemory<byte> secretUtf8, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
-        var host = RegistryHost.Normalize(registry);
+        var host = CredentialScope.Parse(registry).Key;
         ValidateUsername(username);
         ValidateSecret(secretUtf8.Span);
         var now = TruncateToSeconds(_time.GetUtcNow());
@@ -104,7 +107,7 @@ public sealed class CredentialStore
     /// <summary>Removes the entry; returns false when there was none.</summary>
     public async Task<bool> DeleteAsync(string registry, CancellationToken cancellationToken = default)
     {
-        var host = RegistryHost.Normalize(registry);
+        var host = CredentialScope.Parse(registry).Key;
         for (var attempt = 0; ; attempt++)
         {
             var doc = await _backend.ReadAsync(cancellationToken);
@@ -192,12 +195,13 @@ public sealed class CredentialStore
     }
 
     /// <summary>
-    /// For the gate's injection path only: the decrypted credential for <paramref name="registry"/>, or why there is
-    /// none. Verifies the whole store first so a tampered store never yields a credential.
+    /// For the gate's injection path only: the decrypted credential stored under exactly <paramref name="registry"/>
+    /// (a <see cref="CredentialScope"/> key; which key an image uses is <see cref="CredentialChoice"/>'s decision), or
+    /// why there is none. Verifies the whole store first so a tampered store never yields a credential.
     /// </summary>
     internal async Task<CredentialLookup> TryGetForInjectionAsync(string registry, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        var host = RegistryHost.Normalize(registry);
+        var host = CredentialScope.Parse(registry).Key;
         var doc = await _backend.ReadAsync(cancellationToken);
         if (doc is null)
         {

@@ -16,61 +16,64 @@ namespace AdmissionGate.Credentials;
 public sealed class StoredRegistryCredentialProvider(CredentialStore store, TimeProvider time) : IRegistryCredentialProvider
 {
     /// <summary>How long an answer (including "none") is reused; a `credentials set` is seen within this.</summary>
-    public static readonly TimeSpan CacheDuration = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan CacheDuration = StoredCredentialScopes.CacheDuration;
 
-    private static readonly string[] DockerHubAliases = [RegistryName.DockerHub, "index.docker.io", "registry-1.docker.io"];
+    private readonly StoredCredentialScopes _scopes = new(store, time);
     private readonly ConcurrentDictionary<string, Cached> _cache = new(StringComparer.Ordinal);
 
-    public async ValueTask<RegistryCredential?> GetAsync(string registry, CancellationToken cancellationToken)
+    /// <summary>
+    /// The credential <see cref="CredentialChoice"/> picks for <paramref name="repository"/> among every stored
+    /// entry (the longest prefix covering it, else the host-wide one), so a lookup in <c>team-a/x</c> authenticates
+    /// as team A's robot. The gate reads for itself here, so no grant narrows the choice.
+    /// </summary>
+    public async ValueTask<RegistryCredential?> GetAsync(string registry, string repository, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        if (_cache.TryGetValue(registry, out var cached) && now < cached.Until)
+        CredentialScope? scope;
+        try
+        {
+            scope = CredentialChoice.Choose(new ImageLocation(registry, repository), await _scopes.GetAsync(cancellationToken).ConfigureAwait(false));
+        }
+        catch (CredentialStoreException ex)
+        {
+            throw Unreadable(registry, ex);
+        }
+
+        if (scope is null)
+        {
+            return null;
+        }
+
+        if (_cache.TryGetValue(scope.Key, out var cached) && now < cached.Until)
         {
             return cached.Credential;
         }
 
-        var lookup = await LookupAsync(registry, now, cancellationToken).ConfigureAwait(false);
-        using var found = lookup?.Credential;
-        if (lookup?.Status == CredentialLookupStatus.Expired)
+        CredentialLookup lookup;
+        try
+        {
+            lookup = await store.TryGetForInjectionAsync(scope.Key, now, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CredentialStoreException ex)
+        {
+            throw Unreadable(registry, ex);
+        }
+
+        using var found = lookup.Credential;
+        if (lookup.Status == CredentialLookupStatus.Expired)
         {
             throw new RegistryException(registry, RegistryErrorKind.Unauthorized, null, $"Registry '{registry}': the stored {lookup.Message}.");
         }
 
         var credential = found?.ToRegistryCredential();
         var until = now + CacheDuration;
-        _cache[registry] = new Cached(credential, found is not null && found.ExpiresAt < until ? found.ExpiresAt : until);
+        _cache[scope.Key] = new Cached(credential, found is not null && found.ExpiresAt < until ? found.ExpiresAt : until);
         return credential;
     }
 
-    private async Task<CredentialLookup?> LookupAsync(string registry, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        // Docker Hub is one registry under several names; an operator may have stored any of them.
-        CredentialLookup? result = null;
-        foreach (var name in registry == RegistryName.DockerHub ? DockerHubAliases : [registry])
-        {
-            if (!RegistryHost.TryNormalize(name, out _, out _))
-            {
-                continue;
-            }
-
-            try
-            {
-                result = await store.TryGetForInjectionAsync(name, now, cancellationToken).ConfigureAwait(false);
-            }
-            catch (CredentialStoreException ex)
-            {
-                throw new RegistryException(registry, RegistryErrorKind.Unauthorized, null,
-                    $"Registry '{registry}': the credential store cannot be read, so no credential is sent ({ex.Message}).");
-            }
-
-            if (result.Status != CredentialLookupStatus.NotFound)
-            {
-                return result;
-            }
-        }
-
-        return result;
-    }
+    private static RegistryException Unreadable(string registry, CredentialStoreException ex) =>
+        new(registry, RegistryErrorKind.Unauthorized, null,
+            $"Registry '{registry}': the credential store cannot be read, so no credential is sent ({ex.Message}).");
 
     private sealed record Cached(RegistryCredential? Credential, DateTimeOffset Until);
 }

@@ -7,11 +7,12 @@ using AdmissionGate.Policy;
 namespace AdmissionGate.Mutations;
 
 /// <summary>
-/// Gives a new Pod a short-lived pull Secret for each registry of its images that has a stored credential and that
-/// the namespace may use (approved for its tier, granted to it if grants restrict the registry). Registries the
-/// namespace may not use get nothing: the validating webhook denies those images with the reason.
+/// Gives a new Pod short-lived pull Secrets for the images the namespace may use (approved for its tier, granted to
+/// it if grants restrict them): one Secret per stored credential that <see cref="CredentialChoice"/> picks for the
+/// Pod's images among the credentials the namespace may be given. Images the namespace may not use get nothing: the
+/// validating webhook denies those with the reason.
 /// </summary>
-public sealed class JitPullSecretMutation(JitSecretProvisioner provisioner) : IPodMutation
+public sealed class JitPullSecretMutation(JitSecretProvisioner provisioner, TimeProvider time) : IPodMutation
 {
     /// <summary>
     /// Set (in the same patch) on every Pod that references a JIT pull Secret, so the reconciler can watch just
@@ -24,18 +25,20 @@ public sealed class JitPullSecretMutation(JitSecretProvisioner provisioner) : IP
     public async ValueTask ApplyAsync(PodMutationContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var registries = EligibleRegistries(context);
-        if (registries.Count == 0)
+        var now = time.GetUtcNow();
+        var images = EligibleImages(context, now);
+        if (images.Count == 0)
         {
             return;
         }
 
+        var credentials = ChosenCredentials(images, await provisioner.CredentialScopesAsync(cancellationToken).ConfigureAwait(false), context, now);
         var existing = ExistingPullSecrets(context.PodSpec, out var hasArray);
         var added = new List<string>();
         var referencesJitSecret = false;
-        foreach (var registry in registries)
+        foreach (var credential in credentials)
         {
-            var result = await provisioner.EnsureAsync(context.Namespace.Name, registry, context.Request.DryRun, cancellationToken).ConfigureAwait(false);
+            var result = await provisioner.EnsureAsync(context.Namespace.Name, credential.Key, context.Request.DryRun, cancellationToken).ConfigureAwait(false);
             switch (result.Status)
             {
                 case CredentialLookupStatus.Expired:
@@ -87,10 +90,21 @@ public sealed class JitPullSecretMutation(JitSecretProvisioner provisioner) : IP
         }
     }
 
-    /// <summary>Distinct registry hosts, in container order, that this namespace may pull from.</summary>
-    internal static List<string> EligibleRegistries(PodMutationContext context)
+    /// <summary>
+    /// The distinct credentials, in container order, chosen for <paramref name="images"/> among the stored ones the
+    /// namespace may be given: a credential is the key to everything under its prefix, so grants decide on the
+    /// prefix itself (a namespace not granted <c>harbor.corp/team-a/</c> never gets the team-a robot, whatever image it asks for).
+    /// </summary>
+    internal static List<CredentialScope> ChosenCredentials(IReadOnlyList<ImageLocation> images, IReadOnlyCollection<CredentialScope> stored, PodMutationContext context, DateTimeOffset now)
     {
-        var result = new List<string>();
+        var eligible = stored.Where(c => IsGranted(context.Policy, g => Covers(g, c), context.Namespace.Name, now)).ToList();
+        return CredentialChoice.Choose(images, eligible).OfType<CredentialScope>().Distinct().ToList();
+    }
+
+    /// <summary>Where the images this namespace may pull live, in container order, duplicates included.</summary>
+    internal static List<ImageLocation> EligibleImages(PodMutationContext context, DateTimeOffset now)
+    {
+        var result = new List<ImageLocation>();
         if (!context.Policy.Tiers.TryGetValue(context.Namespace.Tier, out var tier))
         {
             return result;
@@ -98,32 +112,27 @@ public sealed class JitPullSecretMutation(JitSecretProvisioner provisioner) : IP
 
         foreach (var container in context.Containers)
         {
-            if (!ImageReference.TryParse(container.Image, out var image, out _)
-                || tier.FindApproved(image) is null
-                || !IsGranted(context.Policy, image, context.Namespace.Name)
-                || !RegistryHost.TryNormalize(image.Registry, out var host, out _))
+            if (ImageReference.TryParse(container.Image, out var image, out _)
+                && tier.FindApproved(image) is not null
+                && IsGranted(context.Policy, g => g.Matches(image), context.Namespace.Name, now))
             {
-                continue;
-            }
-
-            if (!result.Contains(host, StringComparer.Ordinal))
-            {
-                result.Add(host);
+                result.Add(new ImageLocation(image.Registry, image.Repository));
             }
         }
 
         return result;
     }
 
-    // Same rule as ApprovedRegistryCheck (registry-grant): unrestricted unless some grant names the registry.
-    private static bool IsGranted(CompiledPolicy policy, ImageReference image, string ns)
+    // Same rule as ApprovedRegistryCheck (registry-grant): unrestricted unless some grant covers it; granted by an
+    // unexpired grant naming the namespace. An expired grant no longer grants but still restricts.
+    private static bool IsGranted(CompiledPolicy policy, Func<ImagePattern, bool> covers, string ns, DateTimeOffset now)
     {
         var restricted = false;
         foreach (var grant in policy.Grants)
         {
-            if (grant.Registry.Matches(image))
+            if (covers(grant.Registry))
             {
-                if (NamespacePattern.AnyMatches(grant.Namespaces, ns))
+                if (!grant.IsExpired(now) && NamespacePattern.AnyMatches(grant.Namespaces, ns))
                 {
                     return true;
                 }
@@ -133,6 +142,28 @@ public sealed class JitPullSecretMutation(JitSecretProvisioner provisioner) : IP
         }
 
         return !restricted;
+    }
+
+    /// <summary>Whether a grant's pattern spans everything <paramref name="credential"/> opens (whole path segments).</summary>
+    private static bool Covers(ImagePattern grant, CredentialScope credential)
+    {
+        if (grant.Host is null)
+        {
+            return true;
+        }
+
+        if (!credential.IsOn(grant.Host))
+        {
+            return false;
+        }
+
+        if (grant.RepositoryPrefix is null)
+        {
+            return true;
+        }
+
+        var path = string.Join('/', credential.Segments);
+        return path == grant.RepositoryPrefix || path.StartsWith(grant.RepositoryPrefix + "/", StringComparison.Ordinal);
     }
 
     private static void AddPodLabel(PodMutationContext context)

@@ -11,12 +11,13 @@ using Microsoft.Extensions.Logging;
 
 namespace AdmissionGate.Mutations;
 
-/// <summary>What a pod gets for one registry: a Secret name, or why there is none.</summary>
+/// <summary>What a pod gets for one stored credential (a <see cref="CredentialScope"/> key): a Secret name, or why there is none.</summary>
 public sealed record JitSecretResult(CredentialLookupStatus Status, string Registry, string? SecretName, DateTimeOffset? ExpiredOn);
 
 /// <summary>
-/// Ensures one <c>kubernetes.io/dockerconfigjson</c> Secret per (namespace, registry, reuse window). The name is
-/// derived from the registry, the credential's fingerprint and the window, so every replica computes the same name:
+/// Ensures one <c>kubernetes.io/dockerconfigjson</c> Secret per (namespace, credential, reuse window), a credential
+/// being a registry host or a registry and repository prefix (<c>harbor.corp/team-a/</c>). The name is
+/// derived from the credential's key, its fingerprint and the window, so every replica computes the same name:
 /// a rollout of many pods creates one Secret, a race between replicas ends in AlreadyExists and a reuse, and a
 /// rotated credential gets a fresh Secret instead of the stale one.
 /// </summary>
@@ -33,17 +34,24 @@ public sealed partial class JitSecretProvisioner
     private readonly ConcurrentDictionary<(string Namespace, string Registry), Known> _known = new();
     private readonly IAuditLog _audit;
     private readonly ConcurrentDictionary<(string Namespace, string Registry), SemaphoreSlim> _locks = new();
+    private readonly StoredCredentialScopes _scopes;
 
     public JitSecretProvisioner(IKubernetes api, CredentialStore store, JitOptions options, JitMetrics metrics, TimeProvider time, ILogger<JitSecretProvisioner> logger, IAuditLog? audit = null)
     {
         options.Validate();
         (_api, _store, _options, _metrics, _time, _logger) = (api, store, options, metrics, time, logger);
         _audit = audit ?? NullAuditLog.Instance;
+        _scopes = new StoredCredentialScopes(store, time);
     }
 
+    /// <summary>The credentials the store holds (re-read at most every <see cref="StoredCredentialScopes.CacheDuration"/>).</summary>
+    public ValueTask<IReadOnlyCollection<CredentialScope>> CredentialScopesAsync(CancellationToken cancellationToken) =>
+        _scopes.GetAsync(cancellationToken);
+
+    /// <param name="registry">The stored credential's key: a host, or a host and repository prefix.</param>
     public async Task<JitSecretResult> EnsureAsync(string @namespace, string registry, bool dryRun, CancellationToken cancellationToken)
     {
-        var host = RegistryHost.Normalize(registry);
+        var host = CredentialScope.Parse(registry).Key;
         var key = (@namespace, host);
         var now = _time.GetUtcNow();
         var window = now.UtcTicks / _options.ReuseWindow.Ticks;
@@ -87,7 +95,11 @@ public sealed partial class JitSecretProvisioner
         }
     }
 
-    /// <summary>Deterministic, DNS-subdomain-safe name; the hash keeps registries with similar hosts apart.</summary>
+    /// <summary>
+    /// Deterministic, DNS-subdomain-safe name (at most 19 + 40 + 1 + 10 + 1 + 19 characters); the hash keeps
+    /// credentials with similar keys apart (<c>harbor.corp/team-a/</c> and <c>harbor.corp/team/a/</c> read alike).
+    /// A host-wide key gives the same name as before prefixes existed, so their Secrets are reused across the upgrade.
+    /// </summary>
     internal static string SecretName(string host, string fingerprint, long window)
     {
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(host + "\n" + fingerprint)))[..10];
@@ -95,7 +107,7 @@ public sealed partial class JitSecretProvisioner
         return string.Create(CultureInfo.InvariantCulture, $"{NamePrefix}{readable}-{hash}-{window}");
     }
 
-    /// <summary>A host as a label value: [a-z0-9.-], at most <paramref name="max"/> characters, alphanumeric at both ends.</summary>
+    /// <summary>A host or credential key as a label value: [a-z0-9.-] ('/' and ':' become '-'), at most <paramref name="max"/> characters, alphanumeric at both ends.</summary>
     public static string SanitizedHost(string host, int max = 63)
     {
         var chars = host.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' ? c : '-').ToArray();

@@ -23,7 +23,8 @@ public sealed class DockerConfigCredentialProvider : IRegistryCredentialProvider
         this.path = path;
     }
 
-    public ValueTask<RegistryCredential?> GetAsync(string registry, CancellationToken cancellationToken)
+    /// <remarks>Entries are per host: a path in a key is ignored, so <paramref name="repository"/> does not matter here.</remarks>
+    public ValueTask<RegistryCredential?> GetAsync(string registry, string repository, CancellationToken cancellationToken)
     {
         var canonical = RegistryName.Canonicalize(registry);
         var entries = Load();

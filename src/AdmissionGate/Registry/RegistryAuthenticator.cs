@@ -32,14 +32,14 @@ internal sealed class RegistryAuthenticator : IDisposable
     }
 
     /// <summary>What to send up front, learned from earlier challenges; null means try anonymously first.</summary>
-    public async ValueTask<AuthenticationHeaderValue?> GetKnownAuthorizationAsync(string registry, string scope, CancellationToken ct)
+    public async ValueTask<AuthenticationHeaderValue?> GetKnownAuthorizationAsync(string registry, string repository, string scope, CancellationToken ct)
     {
         if (tokens.TryGetValue((registry, scope), out var cached) && cached.ExpiresAt > time.GetUtcNow())
         {
             return new AuthenticationHeaderValue("Bearer", cached.Token);
         }
 
-        if (basicRegistries.ContainsKey(registry) && await credentials.GetAsync(registry, ct) is { } credential)
+        if (basicRegistries.ContainsKey(registry) && await credentials.GetAsync(registry, repository, ct) is { } credential)
         {
             return BasicHeader(credential);
         }
@@ -52,7 +52,7 @@ internal sealed class RegistryAuthenticator : IDisposable
     /// send (no usable challenge, no credentials for Basic, or the same Basic credentials were already refused).
     /// </summary>
     public async Task<AuthenticationHeaderValue?> AnswerChallengeAsync(
-        RegistryConnection connection, IRegistryAccessPolicy accessPolicy, string scope, HttpResponseMessage challengeResponse, AuthenticationHeaderValue? sent, CancellationToken ct)
+        RegistryConnection connection, IRegistryAccessPolicy accessPolicy, string repository, string scope, HttpResponseMessage challengeResponse, AuthenticationHeaderValue? sent, CancellationToken ct)
     {
         // Raw values: the typed header parser re-splits and re-serializes challenges, losing quoted commas.
         var challenges = challengeResponse.Headers.NonValidated.TryGetValues("WWW-Authenticate", out var values)
@@ -63,12 +63,12 @@ internal sealed class RegistryAuthenticator : IDisposable
         if (bearer is not null)
         {
             var rejected = sent?.Scheme == "Bearer" ? sent.Parameter : null;
-            var token = await GetTokenAsync(connection, accessPolicy, bearer, scope, rejected, ct);
+            var token = await GetTokenAsync(connection, accessPolicy, bearer, repository, scope, rejected, ct);
             return new AuthenticationHeaderValue("Bearer", token);
         }
 
         var basic = challenges.FirstOrDefault(c => c.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase));
-        if (basic is not null && sent?.Scheme != "Basic" && await credentials.GetAsync(connection.Registry, ct) is { } credential)
+        if (basic is not null && sent?.Scheme != "Basic" && await credentials.GetAsync(connection.Registry, repository, ct) is { } credential)
         {
             basicRegistries[connection.Registry] = true;
             return BasicHeader(credential);
@@ -85,7 +85,7 @@ internal sealed class RegistryAuthenticator : IDisposable
         }
     }
 
-    private async Task<string> GetTokenAsync(RegistryConnection connection, IRegistryAccessPolicy accessPolicy, AuthChallenge challenge, string scope, string? rejectedToken, CancellationToken ct)
+    private async Task<string> GetTokenAsync(RegistryConnection connection, IRegistryAccessPolicy accessPolicy, AuthChallenge challenge, string repository, string scope, string? rejectedToken, CancellationToken ct)
     {
         var key = (connection.Registry, scope);
         var gate = fetchLocks[(int)((uint)key.GetHashCode() % (uint)fetchLocks.Length)];
@@ -99,7 +99,7 @@ internal sealed class RegistryAuthenticator : IDisposable
             }
 
             tokens.TryRemove(key, out _);
-            var fresh = await FetchTokenAsync(connection, accessPolicy, challenge, scope, ct);
+            var fresh = await FetchTokenAsync(connection, accessPolicy, challenge, repository, scope, ct);
             PruneExpired();
             tokens[key] = fresh;
             return fresh.Token;
@@ -128,7 +128,7 @@ internal sealed class RegistryAuthenticator : IDisposable
         }
     }
 
-    private async Task<CachedToken> FetchTokenAsync(RegistryConnection connection, IRegistryAccessPolicy accessPolicy, AuthChallenge challenge, string scope, CancellationToken ct)
+    private async Task<CachedToken> FetchTokenAsync(RegistryConnection connection, IRegistryAccessPolicy accessPolicy, AuthChallenge challenge, string repository, string scope, CancellationToken ct)
     {
         var registry = connection.Registry;
         if (!Uri.TryCreate(challenge["realm"], UriKind.Absolute, out var realm) ||
@@ -158,7 +158,7 @@ internal sealed class RegistryAuthenticator : IDisposable
         var url = new UriBuilder(realm) { Query = query.ToString() }.Uri;
 
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        if (await credentials.GetAsync(registry, ct) is { } credential)
+        if (await credentials.GetAsync(registry, repository, ct) is { } credential)
         {
             request.Headers.Authorization = BasicHeader(credential);
         }

@@ -33,13 +33,14 @@ public sealed class RegistryCredential
 public interface IRegistryCredentialProvider
 {
     /// <param name="registry">Canonical registry name (<c>docker.io</c> for Docker Hub).</param>
+    /// <param name="repository">The repository the request is for: credentials may be scoped to a repository prefix.</param>
     /// <returns>null for anonymous access.</returns>
-    ValueTask<RegistryCredential?> GetAsync(string registry, CancellationToken cancellationToken);
+    ValueTask<RegistryCredential?> GetAsync(string registry, string repository, CancellationToken cancellationToken);
 }
 
 public sealed class AnonymousCredentialProvider : IRegistryCredentialProvider
 {
     public static AnonymousCredentialProvider Instance { get; } = new();
 
-    public ValueTask<RegistryCredential?> GetAsync(string registry, CancellationToken cancellationToken) => ValueTask.FromResult<RegistryCredential?>(null);
+    public ValueTask<RegistryCredential?> GetAsync(string registry, string repository, CancellationToken cancellationToken) => ValueTask.FromResult<RegistryCredential?>(null);
 }

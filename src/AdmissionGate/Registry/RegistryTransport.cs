@@ -168,7 +168,7 @@ internal sealed class RegistryTransport : IDisposable
 
     private async Task<HttpResponseMessage> SendWithAuthAsync(RegistryConnection connection, RegistryCall call, string scope, CancellationToken ct)
     {
-        var authorization = await authenticator.GetKnownAuthorizationAsync(call.Registry, scope, ct);
+        var authorization = await authenticator.GetKnownAuthorizationAsync(call.Registry, call.Repository, scope, ct);
         var response = await SendOnceAsync(connection, call, authorization, ct);
         if (response.StatusCode != HttpStatusCode.Unauthorized)
         {
@@ -178,7 +178,7 @@ internal sealed class RegistryTransport : IDisposable
         AuthenticationHeaderValue? answer;
         try
         {
-            answer = await authenticator.AnswerChallengeAsync(connection, call.AccessPolicy, scope, response, authorization, ct);
+            answer = await authenticator.AnswerChallengeAsync(connection, call.AccessPolicy, call.Repository, scope, response, authorization, ct);
         }
         catch
         {

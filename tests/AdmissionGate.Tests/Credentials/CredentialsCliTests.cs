@@ -171,6 +171,8 @@ public sealed class CredentialsCliTests : IDisposable
     [InlineData("https://ghcr.io", "2099-01-01", "scheme")]
     [InlineData("ghcr.io", "2001-01-01", "in the past")]
     [InlineData("ghcr.io", "someday", "--expires")]
+    [InlineData("harbor.corp/Team-A/", "2099-01-01", "invalid repository prefix")]
+    [InlineData("harbor.corp/team-a/*", "2099-01-01", "invalid repository prefix")]
     public async Task Bad_set_input_exits_2_and_writes_nothing(string registry, string expires, string expected)
     {
         await InitKeksAsync();

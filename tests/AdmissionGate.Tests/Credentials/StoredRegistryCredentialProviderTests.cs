@@ -26,13 +26,13 @@ public sealed class StoredRegistryCredentialProviderTests : IDisposable
         await store.SetAsync("registry.local:5000", "robot$ci", Secret.AsMemory(), _clock.Now.AddDays(30));
         var provider = new StoredRegistryCredentialProvider(store, _clock);
 
-        var credential = await provider.GetAsync("registry.local:5000", default);
+        var credential = await provider.GetAsync("registry.local:5000", "team/app", default);
 
         credential.Should().NotBeNull();
         credential!.Username.Should().Be("robot$ci");
         credential.RevealSecret().Should().Be(Secret);
         credential.ToString().Should().NotContain(Secret);
-        (await provider.GetAsync("other.example.com", default)).Should().BeNull("no entry means anonymous");
+        (await provider.GetAsync("other.example.com", "team/app", default)).Should().BeNull("no entry means anonymous");
     }
 
     [Fact]
@@ -40,13 +40,13 @@ public sealed class StoredRegistryCredentialProviderTests : IDisposable
     {
         var store = _scratch.Open(_kek, _clock);
         var provider = new StoredRegistryCredentialProvider(store, _clock);
-        (await provider.GetAsync("ghcr.io", default)).Should().BeNull();
+        (await provider.GetAsync("ghcr.io", "team/app", default)).Should().BeNull();
 
         await store.SetAsync("ghcr.io", "robot", Secret.AsMemory(), _clock.Now.AddDays(30));
-        (await provider.GetAsync("ghcr.io", default)).Should().BeNull("the empty answer is still cached");
+        (await provider.GetAsync("ghcr.io", "team/app", default)).Should().BeNull("the empty answer is still cached");
 
         _clock.Advance(StoredRegistryCredentialProvider.CacheDuration);
-        (await provider.GetAsync("ghcr.io", default))!.Username.Should().Be("robot");
+        (await provider.GetAsync("ghcr.io", "team/app", default))!.Username.Should().Be("robot");
     }
 
     [Fact]
@@ -55,10 +55,10 @@ public sealed class StoredRegistryCredentialProviderTests : IDisposable
         var store = _scratch.Open(_kek, _clock);
         await store.SetAsync("ghcr.io", "robot", Secret.AsMemory(), _clock.Now.AddMinutes(10));
         var provider = new StoredRegistryCredentialProvider(store, _clock);
-        (await provider.GetAsync("ghcr.io", default)).Should().NotBeNull();
+        (await provider.GetAsync("ghcr.io", "team/app", default)).Should().NotBeNull();
 
         _clock.Advance(TimeSpan.FromMinutes(10));
-        var act = async () => await provider.GetAsync("ghcr.io", default);
+        var act = async () => await provider.GetAsync("ghcr.io", "team/app", default);
 
         (await act.Should().ThrowAsync<RegistryException>()).Which.Should().Match<RegistryException>(e =>
             e.Kind == RegistryErrorKind.Unauthorized && e.Message.Contains("expired on 2030-01-01T00:10:00Z") && !e.Message.Contains(Secret));
@@ -71,7 +71,7 @@ public sealed class StoredRegistryCredentialProviderTests : IDisposable
         using var otherKek = Kek.Generate();
         var provider = new StoredRegistryCredentialProvider(_scratch.Open(otherKek, _clock), _clock);
 
-        var act = async () => await provider.GetAsync("ghcr.io", default);
+        var act = async () => await provider.GetAsync("ghcr.io", "team/app", default);
 
         var error = (await act.Should().ThrowAsync<RegistryException>()).Which;
         error.Message.Should().Contain("the credential store cannot be read").And.Contain("key id").And.NotContain(Secret);
@@ -86,7 +86,7 @@ public sealed class StoredRegistryCredentialProviderTests : IDisposable
         var store = _scratch.Open(_kek, _clock);
         await store.SetAsync(storedAs, "hub-robot", Secret.AsMemory(), _clock.Now.AddDays(1));
 
-        var credential = await new StoredRegistryCredentialProvider(store, _clock).GetAsync(RegistryName.DockerHub, default);
+        var credential = await new StoredRegistryCredentialProvider(store, _clock).GetAsync(RegistryName.DockerHub, "library/nginx", default);
 
         credential!.Username.Should().Be("hub-robot");
     }

@@ -80,7 +80,7 @@ internal sealed class JitHarness : IAsyncDisposable
         await h.Store.SetAsync(registry, username, password.AsMemory(), h.CredentialExpiry);
         h.Provisioner = new JitSecretProvisioner(h.Api, h.Store, h.Options, h.Metrics, h.Clock, h.Logs.CreateLogger<JitSecretProvisioner>());
         var policy = PolicyLoader.LoadText(PolicyYaml(registry), "jit-test.yaml");
-        h.Pipeline = new MutationPipeline(new StaticPolicyProvider(policy), [new JitPullSecretMutation(h.Provisioner)]);
+        h.Pipeline = new MutationPipeline(new StaticPolicyProvider(policy), [new JitPullSecretMutation(h.Provisioner, h.Clock)]);
         return h;
     }
 

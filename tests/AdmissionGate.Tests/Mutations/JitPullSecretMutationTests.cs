@@ -8,10 +8,11 @@ using AdmissionGate.Tests.Kubernetes.Fake;
 using AdmissionGate.Tests.Registry.Infrastructure;
 using FluentAssertions;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace AdmissionGate.Tests.Mutations;
 
-public sealed class JitPullSecretMutationTests(HtpasswdRegistryFixture registry) : IClassFixture<HtpasswdRegistryFixture>, IAsyncLifetime
+public sealed class JitPullSecretMutationTests(HtpasswdRegistryFixture registry, ITestOutputHelper output) : IClassFixture<HtpasswdRegistryFixture>, IAsyncLifetime
 {
     private JitHarness _h = null!;
 
@@ -173,6 +174,24 @@ public sealed class JitPullSecretMutationTests(HtpasswdRegistryFixture registry)
         var date = _h.CredentialExpiry.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
         result.Decision.Message.Should().Contain($"credential for {registry.Registry} expired on {date} — rotate it with admission-gate credentials set --registry {registry.Registry}");
         _h.JitSecrets(JitHarness.Granted).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task An_expired_project_credential_is_never_replaced_by_the_host_wide_one_and_the_denial_names_the_project()
+    {
+        var project = $"{registry.Registry}/payments/";
+        await _h.Store.SetAsync(project, "payments-robot", "project-Pa55-distinct".AsMemory(), _h.Clock.GetUtcNow().AddMinutes(5));
+        _h.Clock.Advance(TimeSpan.FromMinutes(6));
+
+        var result = await _h.AdmitAsync(JitHarness.Granted, [Image]);
+
+        output.WriteLine(result.Decision.Message);
+        result.Decision.Verdict.Should().Be(Verdict.Deny);
+        result.Patch.Should().BeNull();
+        result.Decision.Message.Should().Contain($"credential for {project} expired on ")
+            .And.Contain($"rotate it with admission-gate credentials set --registry {project} --username USER");
+        _h.JitSecrets(JitHarness.Granted).Should().BeEmpty("the host-wide credential is not a fallback for an expired project one");
+        _h.LogsAndMetrics().Should().NotContain("project-Pa55-distinct");
     }
 
     private static async Task<HttpStatusCode> GetV2Async(HttpClient http, string basicAuth)

@@ -63,10 +63,10 @@ public sealed class CredentialTests
 
             foreach (var alias in new[] { "docker.io", "index.docker.io", "registry-1.docker.io" })
             {
-                (await provider.GetAsync(alias, CancellationToken.None))!.Username.Should().Be("u");
+                (await provider.GetAsync(alias, "team/app", CancellationToken.None))!.Username.Should().Be("u");
             }
 
-            (await provider.GetAsync("ghcr.io", CancellationToken.None)).Should().BeNull();
+            (await provider.GetAsync("ghcr.io", "team/app", CancellationToken.None)).Should().BeNull();
         }
         finally
         {
@@ -79,15 +79,15 @@ public sealed class CredentialTests
     {
         var path = Path.Combine(Path.GetTempPath(), $"ag-cfg-{Guid.NewGuid():N}.json");
         var provider = new DockerConfigCredentialProvider(path);
-        (await provider.GetAsync("ghcr.io", CancellationToken.None)).Should().BeNull();
+        (await provider.GetAsync("ghcr.io", "team/app", CancellationToken.None)).Should().BeNull();
         try
         {
             await File.WriteAllTextAsync(path, """{"auths":{"ghcr.io":{"username":"one","password":"1"}}}""");
-            (await provider.GetAsync("ghcr.io", CancellationToken.None))!.Username.Should().Be("one");
+            (await provider.GetAsync("ghcr.io", "team/app", CancellationToken.None))!.Username.Should().Be("one");
 
             await File.WriteAllTextAsync(path, """{"auths":{"ghcr.io":{"username":"two","password":"2"}}}""");
             File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddSeconds(5));
-            (await provider.GetAsync("ghcr.io", CancellationToken.None))!.Username.Should().Be("two");
+            (await provider.GetAsync("ghcr.io", "team/app", CancellationToken.None))!.Username.Should().Be("two");
         }
         finally
         {

@@ -60,9 +60,9 @@ public sealed class PolicyRegistryClient(TimeProvider time, RegistryOptions? def
     {
         private readonly ConcurrentDictionary<string, DockerConfigCredentialProvider> _providers = new(StringComparer.Ordinal);
 
-        public ValueTask<RegistryCredential?> GetAsync(string registry, CancellationToken cancellationToken) =>
+        public ValueTask<RegistryCredential?> GetAsync(string registry, string repository, CancellationToken cancellationToken) =>
             settings.TryGetValue(registry, out var entry) && entry.DockerConfigPath is { } path
-                ? _providers.GetOrAdd(path, p => new DockerConfigCredentialProvider(p)).GetAsync(registry, cancellationToken)
-                : fallback.GetAsync(registry, cancellationToken);
+                ? _providers.GetOrAdd(path, p => new DockerConfigCredentialProvider(p)).GetAsync(registry, repository, cancellationToken)
+                : fallback.GetAsync(registry, repository, cancellationToken);
     }
 }

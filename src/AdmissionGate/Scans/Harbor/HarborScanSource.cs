@@ -49,7 +49,7 @@ public sealed class HarborScanSource : IDisposable
         RegistryCredential? credential;
         try
         {
-            credential = await CredentialAsync(source, url, registry, registryDockerConfig, cancellationToken).ConfigureAwait(false);
+            credential = await CredentialAsync(source, url, registry, repository, registryDockerConfig, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
         {
@@ -182,17 +182,17 @@ public sealed class HarborScanSource : IDisposable
         return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) && n >= 0 ? n : throw new ScanParseException($"{what}.{name} is not a count");
     }
 
-    private async ValueTask<RegistryCredential?> CredentialAsync(ScanSource source, Uri harbor, string registry, string? registryDockerConfig, CancellationToken cancellationToken)
+    private async ValueTask<RegistryCredential?> CredentialAsync(ScanSource source, Uri harbor, string registry, string repository, string? registryDockerConfig, CancellationToken cancellationToken)
     {
         // The source's own config is looked up under Harbor's host, then the registry name; the registry's under the registry.
         if (source.DockerConfigPath is { } own)
         {
             var provider = Provider(own);
-            return await provider.GetAsync(harbor.Authority.ToLowerInvariant(), cancellationToken).ConfigureAwait(false)
-                ?? await provider.GetAsync(registry, cancellationToken).ConfigureAwait(false);
+            return await provider.GetAsync(harbor.Authority.ToLowerInvariant(), repository, cancellationToken).ConfigureAwait(false)
+                ?? await provider.GetAsync(registry, repository, cancellationToken).ConfigureAwait(false);
         }
 
-        return registryDockerConfig is null ? null : await Provider(registryDockerConfig).GetAsync(registry, cancellationToken).ConfigureAwait(false);
+        return registryDockerConfig is null ? null : await Provider(registryDockerConfig).GetAsync(registry, repository, cancellationToken).ConfigureAwait(false);
     }
 
     private DockerConfigCredentialProvider Provider(string path) => _credentials.GetOrAdd(path, p => new DockerConfigCredentialProvider(p));

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -32,34 +31,8 @@ public sealed class PrivateRegistryOverHttpsTests(PrivateSignedRegistryFixture r
         });
 
     /// <summary>A file store holding <paramref name="password"/> for <paramref name="host"/>, written by the real CLI.</summary>
-    private async Task<(string Store, string Kek)> StoreWithAsync(string host, string password)
-    {
-        var store = "file:" + Path.Combine(_dir.Path, "store.json");
-        var kek = Path.Combine(_dir.Path, "kek");
-        await RunCliAsync(null, "credentials", "init-kek", "--kek-file", kek);
-        await RunCliAsync(password + "\n", "credentials", "set", "--credential-store", store, "--kek-file", kek,
-            "--registry", host, "--username", RegistryFixture.User, "--password-stdin", "--expires", "2099-01-01");
-        return (store, kek);
-    }
-
-    /// <summary>The built admission-gate binary in a child process: stdin is the only way a secret goes in.</summary>
-    private static async Task RunCliAsync(string? stdin, params string[] args)
-    {
-        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "admission-gate"), args)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        await process.StandardInput.WriteAsync(stdin ?? string.Empty);
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await process.WaitForExitAsync(timeout.Token);
-        process.ExitCode.Should().Be(0, $"admission-gate {args[0]} {args[1]}: {await stdout}{await stderr}");
-    }
+    private Task<(string Store, string Kek)> StoreWithAsync(string host, string password) =>
+        CredentialStoreCli.WriteAsync(_dir.Path, (host, password));
 
     [Fact]
     public async Task A_bundle_attached_with_sigstore_oci_is_found_through_the_referrers_tag_and_admitted()
@@ -118,6 +91,34 @@ public sealed class PrivateRegistryOverHttpsTests(PrivateSignedRegistryFixture r
         answer.Message.Should().Contain($"signatures of {registry.Digests["signed"]} cannot be read")
             .And.Contain($"Registry '{registry.Registry.Registry}' requires authentication that was not accepted")
             .And.Contain("(HTTP 401)");
+    }
+
+    [Fact]
+    public async Task Lookups_in_a_project_authenticate_with_its_project_credential_and_elsewhere_with_the_host_wide_one()
+    {
+        // Only team-a's robot has the right password: a lookup that gets past authentication used it. The policy's
+        // signature rule covers {host}/app and everything under it.
+        var host = registry.Registry.Registry;
+        var teamA = await PushAsync("app/team-a/api");
+        var teamB = await PushAsync("app/team-b/api");
+        var (store, kek) = await CredentialStoreCli.WriteAsync(_dir.Path, (host, "wrong-" + RegistryFixture.Password), ($"{host}/app/team-a/", RegistryFixture.Password));
+        await using var gate = await StartGateAsync(registry.Policy("{insecure: true, timeoutSeconds: 2}"), store, kek);
+
+        var inProject = await gate.ReviewAsync(Pod(teamA));
+        var elsewhere = await gate.ReviewAsync(Pod(teamB));
+
+        inProject.Allowed.Should().BeFalse("the image is unsigned");
+        inProject.Message.Should().Contain($"no signature found for {teamA[(teamA.IndexOf('@') + 1)..]}").And.NotContain("authentication");
+        elsewhere.Allowed.Should().BeFalse();
+        elsewhere.Message.Should().Contain($"Registry '{host}' requires authentication that was not accepted");
+        (inProject.Body + elsewhere.Body).Should().NotContain(RegistryFixture.Password);
+    }
+
+    private async Task<string> PushAsync(string repository)
+    {
+        using var pusher = registry.Registry.Pusher(repository);
+        var image = await pusher.PushImageAsync("v1");
+        return $"{registry.Registry.Registry}/{repository}@{image.Manifest.Digest}";
     }
 
     [Fact]

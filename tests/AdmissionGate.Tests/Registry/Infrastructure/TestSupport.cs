@@ -35,7 +35,7 @@ public sealed class TestTimeProvider(bool fireTimersImmediately) : TimeProvider
 /// <summary>Credentials handed out as configured, counting lookups.</summary>
 public sealed class StaticCredentials(string? user, string? password) : IRegistryCredentialProvider
 {
-    public ValueTask<RegistryCredential?> GetAsync(string registry, CancellationToken cancellationToken) =>
+    public ValueTask<RegistryCredential?> GetAsync(string registry, string repository, CancellationToken cancellationToken) =>
         ValueTask.FromResult(user is null ? null : new RegistryCredential(user, password!));
 }
 
