@@ -11,7 +11,7 @@ public sealed record RegistryEndpoint(string Registry, string? PathPrefix = null
     public bool IsMirror { get; init; }
 
     /// <summary>The registry itself (no prefix).</summary>
-    public static RegistryEndpoint Origin(string registry) => new(RegistryName.Canonicalize(registry));
+    public static RegistryEndpoint Origin(string registry) => new(registry);
 
     /// <summary>Parses <c>host[:port][/path]</c>; throws <see cref="ArgumentException"/> naming what is wrong.</summary>
     public static RegistryEndpoint ParseMirror(string text)

@@ -13,21 +13,29 @@ namespace AdmissionGate.Checks.Mirrors;
 /// </summary>
 public sealed class MirrorCheck(PolicyRegistryClient registries, SignatureVerifier verifier) : IImageCheck
 {
-    public async ValueTask CheckAsync(ImageCheckContext context, ICollection<Finding> findings, CancellationToken cancellationToken)
+    public ValueTask CheckAsync(ImageCheckContext context, ICollection<Finding> findings, CancellationToken cancellationToken)
     {
         var image = context.Image;
-        var tier = context.TierPolicy;
         if (!string.Equals(image.Original, context.Container.Image, StringComparison.Ordinal))
         {
             // The engine judges a rewritten mirror reference as the registry's image: the audit trail says so.
-            findings.Add(new Finding(context.Container, image, RuleNames.MirrorDigest, FindingKind.Passed, tier.Mode,
+            findings.Add(new Finding(context.Container, image, RuleNames.MirrorDigest, FindingKind.Passed, context.TierPolicy.Mode,
                 $"{context.Container.Image} is a mirror of {image.Registry} written by the rewrite; judged as {image.Normalized}", null)
             { Digest = image.Digest });
         }
 
+        // Not async up to here: every image of every request passes this way, most without mirrors.
         var mirrors = context.Policy.MirrorsOf(image.Registry);
-        if (mirrors.Count == 0 || image.Digest is not null || tier.FindApproved(image) is null
-            || findings.Any(f => ReferenceEquals(f.Container, context.Container) && f.Kind == FindingKind.Violation))
+        return mirrors.Count == 0 || image.Digest is not null || context.TierPolicy.FindApproved(image) is null
+            ? ValueTask.CompletedTask
+            : ResolveAsync(context, mirrors, findings, cancellationToken);
+    }
+
+    private async ValueTask ResolveAsync(ImageCheckContext context, IReadOnlyList<RegistryEndpoint> mirrors, ICollection<Finding> findings, CancellationToken cancellationToken)
+    {
+        var image = context.Image;
+        var tier = context.TierPolicy;
+        if (findings.Any(f => ReferenceEquals(f.Container, context.Container) && f.Kind == FindingKind.Violation))
         {
             return;
         }

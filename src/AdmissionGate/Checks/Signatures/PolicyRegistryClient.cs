@@ -28,8 +28,9 @@ public sealed class PolicyRegistryClient(TimeProvider time, RegistryOptions? def
     {
         var client = For(policy);
         var views = _tierViews;
-        return views.GetOrAdd(tier, t => client.WithAccessPolicy(RegistryAccessPolicy.FromPredicate(
-            host => t.ApprovesRegistry(host) || policy.MirrorsApprovedRegistry(t, host))));
+        // A static factory with its state as an argument: nothing is allocated per call on the (common) hit.
+        return views.GetOrAdd(tier, static (t, state) => state.Client.WithAccessPolicy(RegistryAccessPolicy.FromPredicate(
+            host => t.ApprovesRegistry(host) || state.Policy.MirrorsApprovedRegistry(t, host))), (Client: client, Policy: policy));
     }
 
     public RegistryClient For(CompiledPolicy policy)

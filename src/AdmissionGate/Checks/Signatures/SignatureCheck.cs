@@ -27,13 +27,10 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
         AdmissionDeadline.Budget? budget = null;
         try
         {
-            ServedDigest served;
+            // Null: the registry itself, the only endpoint without mirrors (and nothing allocated on the warm path).
+            ServedDigest? served = null;
             var mirrors = context.Policy.MirrorsOf(image.Registry);
-            if (image.Digest is { } pinned && mirrors.Count == 0)
-            {
-                served = new ServedDigest(pinned, RegistryEndpoint.Origin(image.Registry));
-            }
-            else
+            if (image.Digest is null || mirrors.Count > 0)
             {
                 // A tag is resolved; with mirrors a digest is located too: signatures are read where the manifest is.
                 budget = AdmissionDeadline.Enter(settings.Budget, cancellationToken);
@@ -55,7 +52,7 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
                 }
             }
 
-            var digest = served.Digest;
+            var digest = served?.Digest ?? image.Digest!;
             foreach (var rule in rules)
             {
                 if (!verifier.TryGetCached(image.Registry, image.Repository, digest, rule, out var outcome))
@@ -63,7 +60,7 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
                     budget ??= AdmissionDeadline.Enter(settings.Budget, cancellationToken);
                     try
                     {
-                        outcome = await verifier.VerifyAsync(client, image.Registry, image.Repository, digest, rule, settings, served.Endpoint, budget.Token).ConfigureAwait(false);
+                        outcome = await verifier.VerifyAsync(client, image.Registry, image.Repository, digest, rule, settings, served?.Endpoint, budget.Token).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                     {
@@ -72,7 +69,7 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
                     }
                 }
 
-                Record(rule, outcome, served, context, findings);
+                Record(rule, outcome, digest, served?.Endpoint, context, findings);
             }
         }
         finally
@@ -81,11 +78,10 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
         }
     }
 
-    private static void Record(SignatureRule rule, SignatureOutcome outcome, ServedDigest served, ImageCheckContext context, ICollection<Finding> findings)
+    private static void Record(SignatureRule rule, SignatureOutcome outcome, string digest, RegistryEndpoint? endpoint, ImageCheckContext context, ICollection<Finding> findings)
     {
         var image = context.Image;
-        var digest = served.Digest;
-        var through = served.Endpoint.IsMirror ? $" (read through mirror {served.Endpoint})" : string.Empty;
+        var through = endpoint is { IsMirror: true } ? $" (read through mirror {endpoint})" : string.Empty;
         if (outcome.Verified)
         {
             if (outcome.Stale)

@@ -91,11 +91,10 @@ public sealed class SignatureVerifier(TimeProvider time, SignatureMetrics metric
         return false;
     }
 
-    /// <param name="readFrom">The endpoint that served the image's manifest (a mirror, or the registry itself):
-    /// signatures are read there too, unless the rule names its own signature repository.</param>
-    public async Task<SignatureOutcome> VerifyAsync(IRegistryClient client, string registry, string repository, string digest, SignatureRule rule, VerificationSettings settings, RegistryEndpoint readFrom, CancellationToken cancellationToken)
+    /// <param name="readFrom">The endpoint that served the image's manifest (a mirror, or null for the registry
+    /// itself): signatures are read there too, unless the rule names its own signature repository.</param>
+    public async Task<SignatureOutcome> VerifyAsync(IRegistryClient client, string registry, string repository, string digest, SignatureRule rule, VerificationSettings settings, RegistryEndpoint? readFrom, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(readFrom);
         ArgumentNullException.ThrowIfNull(rule);
         var key = Key(registry, repository, digest, rule);
         if (_results.TryGetValue(key, out var cached) && time.GetUtcNow() < cached.ExpiresAt)
@@ -136,11 +135,11 @@ public sealed class SignatureVerifier(TimeProvider time, SignatureMetrics metric
         return await flight.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<SignatureOutcome> LookupAsync(IRegistryClient client, string registry, string repository, RegistryEndpoint readFrom, string digest, SignatureRule rule, VerificationSettings settings, string key)
+    private async Task<SignatureOutcome> LookupAsync(IRegistryClient client, string registry, string repository, RegistryEndpoint? readFrom, string digest, SignatureRule rule, VerificationSettings settings, string key)
     {
         // The shared lookup has its own budget: it must not die with the first caller that gave up.
         using var budget = new CancellationTokenSource(settings.Budget, time);
-        var (sigRegistry, sigRepository) = rule.SignatureRepository ?? (readFrom.Registry, readFrom.RepositoryFor(repository));
+        var (sigRegistry, sigRepository) = rule.SignatureRepository ?? (readFrom is null ? (registry, repository) : (readFrom.Registry, readFrom.RepositoryFor(repository)));
         IReadOnlyList<SignatureCandidate> candidates;
         try
         {

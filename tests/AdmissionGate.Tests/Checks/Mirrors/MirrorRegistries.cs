@@ -26,9 +26,10 @@ internal sealed class MirrorRegistries : IAsyncDisposable
 
     public RegistryFixture Second { get; }
 
-    public static async Task<MirrorRegistries> StartAsync(SignedRegistryFixture origin)
+    /// <param name="first">The first mirror, when it must be other than an anonymous plain-HTTP registry.</param>
+    public static async Task<MirrorRegistries> StartAsync(SignedRegistryFixture origin, RegistryFixture? first = null)
     {
-        var first = new RegistryFixture { LogRequests = true };
+        first ??= new RegistryFixture { LogRequests = true };
         var second = new TlsRegistryFixture { LogRequests = true };
         await Task.WhenAll(first.InitializeAsync(), second.InitializeAsync());
         return new MirrorRegistries(origin, first, second);
@@ -38,7 +39,8 @@ internal sealed class MirrorRegistries : IAsyncDisposable
     /// A policy approving only the origin in every tier, with both mirrors in order (<c>rewrite</c> as given), the
     /// release key as production's signature authority, and <paramref name="tagCacheTtl"/> for the tag cache.
     /// </summary>
-    public string WritePolicy(bool rewrite = false, string tagCacheTtl = "30s")
+    /// <param name="firstEntry">The first mirror's own <c>spec.registries</c> entry (connection, credentials).</param>
+    public string WritePolicy(bool rewrite = false, string tagCacheTtl = "30s", string firstEntry = "{insecure: true, timeoutSeconds: 2}")
     {
         var host = Origin.Registry.Registry;
         var authority = SignatureTestPolicy.KeyAuthority("release-key", Origin.PublicKeys["release"]);
@@ -52,7 +54,7 @@ internal sealed class MirrorRegistries : IAsyncDisposable
                   - {tier: production, names: ["*-prod"]}
               registries:
                 "{{host}}": {insecure: true, timeoutSeconds: 2, mirrors: ["{{First.Registry}}", "{{Second.Registry}}"], rewrite: {{(rewrite ? "true" : "false")}}}
-                "{{First.Registry}}": {insecure: true, timeoutSeconds: 2}
+                "{{First.Registry}}": {{firstEntry}}
                 "{{Second.Registry}}": {caBundle: "{{Second.CaBundlePath}}", timeoutSeconds: 2}
               trustRoots: {mock: trusted_root.json}
               verification: {tagCacheTtl: {{tagCacheTtl}}}

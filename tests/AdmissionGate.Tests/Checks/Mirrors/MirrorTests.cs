@@ -100,6 +100,26 @@ public sealed class MirrorTests(SignedRegistryFixture registry, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task A_mirror_reads_with_the_credentials_of_its_own_host_and_a_mirror_that_refuses_passes_the_read_on()
+    {
+        await using var mirrors = await MirrorRegistries.StartAsync(registry, new Registry.Infrastructure.HtpasswdRegistryFixture { LogRequests = true });
+        await mirrors.FillAsync(mirrors.First, "key");
+        await mirrors.FillAsync(mirrors.Second, "key");
+        var auth = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{Registry.Infrastructure.RegistryFixture.User}:{Registry.Infrastructure.RegistryFixture.Password}"));
+        var config = Path.Combine(registry.Directory, $"mirror-auth-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(config, new System.Text.Json.Nodes.JsonObject { ["auths"] = new System.Text.Json.Nodes.JsonObject { [mirrors.First.Registry] = new System.Text.Json.Nodes.JsonObject { ["auth"] = auth } } }.ToJsonString());
+
+        var withCredentials = await EvaluateAsync(PolicyLoader.LoadFile(mirrors.WritePolicy(firstEntry: $"{{insecure: true, timeoutSeconds: 2, credentials: {{dockerConfig: \"{config}\"}}}}")), registry.Image("key"));
+        var anonymous = await EvaluateAsync(PolicyLoader.LoadFile(mirrors.WritePolicy()), registry.Image("key"));
+
+        withCredentials.Verdict.Should().Be(Verdict.Allow, withCredentials.Message);
+        Passed(withCredentials, RuleNames.Signature).Should().Contain($"(read through mirror {mirrors.First.Registry})");
+        anonymous.Verdict.Should().Be(Verdict.Allow, anonymous.Message);
+        Passed(anonymous, RuleNames.Signature).Should().Contain($"(read through mirror {mirrors.Second.Registry})", "the first mirror refused the anonymous read");
+        mirrors.First.AccessLog.Should().Contain(line => line.Contains("\" 401 ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_mirror_is_not_an_approved_registry_for_pods_naming_it()
     {
         await using var mirrors = await MirrorRegistries.StartAsync(registry);
