@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using AdmissionGate.Checks.Blocked;
+using AdmissionGate.Checks.Mirrors;
 using AdmissionGate.Checks.Pinning;
 using AdmissionGate.Checks.Signatures;
 using AdmissionGate.Checks.Source;
@@ -36,6 +37,7 @@ public static class CheckPipeline
         [
             new BlockedCheck(registries, verifier),
             new ApprovedRegistryCheck(clock),
+            new MirrorCheck(registries, verifier),
             new PinningCheck(),
             new SignatureCheck(registries, verifier),
             new VulnerabilityCheck(scans, registries, verifier, clock, vulnerabilityMetrics ?? new VulnerabilityMetrics(new Meter(CheckMeterName))),

@@ -98,7 +98,8 @@ public sealed partial class GateEngine
                 continue;
             }
 
-            var context = new ImageCheckContext { Policy = policy, TierPolicy = tierPolicy, Namespace = ns, Container = container, Image = image };
+            // An image the mutating webhook pointed at a mirror is judged as the registry's image it stands for.
+            var context = new ImageCheckContext { Policy = policy, TierPolicy = tierPolicy, Namespace = ns, Container = container, Image = policy.RewrittenFrom(image) ?? image };
             foreach (var check in _checks)
             {
                 await check.CheckAsync(context, findings, cancellationToken).ConfigureAwait(false);

@@ -6,44 +6,111 @@ using AdmissionGate.Registry;
 namespace AdmissionGate.Mutations;
 
 /// <summary>
-/// In tiers with <c>requirePinning</c>, rewrites each approved image written by tag to <c>name:tag@sha256:…</c>, the
-/// digest the registry serves now, so the Pod runs exactly what was verified. Only approved registries are asked;
-/// an image that cannot be resolved is left alone for the validating webhook to deny.
+/// Pins and rewrites approved images. In tiers with <c>requirePinning</c>, an image written by tag becomes
+/// <c>name:tag@sha256:…</c>, the digest the registry serves now, so the Pod runs exactly what was verified. For a
+/// registry with mirrors and <c>rewrite: true</c>, the image becomes <c>mirror/repository@sha256:…</c> at the mirror
+/// that served it (so nodes pull what was verified), but only once the endpoints agreed on the digest and every
+/// signature rule of the tier for the image verified through that mirror; otherwise it is left as it is (pinned if
+/// the tier pins) and the answer says why. Only approved registries and their mirrors are asked; an image that
+/// cannot be resolved is left alone for the validating webhook to deny.
 /// </summary>
 public sealed class DigestPinningMutation(PolicyRegistryClient registries, SignatureVerifier verifier) : IPodMutation
 {
     public async ValueTask ApplyAsync(PodMutationContext context, CancellationToken cancellationToken)
     {
-        var tier = context.Policy.Tiers[context.Namespace.Tier];
-        if (!tier.RequirePinning)
+        var policy = context.Policy;
+        var tier = policy.Tiers[context.Namespace.Tier];
+        var settings = policy.Verification;
+        AdmissionDeadline.Budget? budget = null;
+        try
         {
-            return;
+            foreach (var container in context.Containers)
+            {
+                if (!ImageReference.TryParse(container.Image, out var image, out _) || tier.FindApproved(image!) is null)
+                {
+                    continue;
+                }
+
+                var rewrite = policy.Registries.TryGetValue(image.Registry, out var entry) && entry.Rewrite && entry.Mirrors.Count > 0;
+                var pin = tier.RequirePinning && image.Digest is null;
+                if (!rewrite && !pin)
+                {
+                    continue;
+                }
+
+                budget ??= AdmissionDeadline.Enter(settings.Budget, cancellationToken);
+                try
+                {
+                    var client = registries.ForTier(policy, tier);
+                    var served = await verifier.ResolveAsync(client, policy.MirrorsOf(image.Registry), image.Registry, image.Repository, image.Digest ?? image.Tag!, settings, budget.Token).ConfigureAwait(false);
+                    var notRewritten = rewrite ? await WhyNotRewrittenAsync(client, tier, image, served, settings, budget.Token).ConfigureAwait(false) : null;
+                    if (rewrite && notRewritten is null)
+                    {
+                        var target = $"{served.Endpoint.Registry}/{served.Endpoint.RepositoryFor(image.Repository)}@{served.Digest}";
+                        context.Patch.Replace(container.ImagePointer, target);
+                        context.Warnings.Add($"{container.Describe()}: {image.Normalized} rewritten to {target}: mirror {served.Endpoint} of {image.Registry} served the verified digest");
+                        continue;
+                    }
+
+                    if (notRewritten is not null)
+                    {
+                        context.Warnings.Add($"{container.Describe()}: {image.Normalized} was not rewritten to a mirror: {notRewritten}");
+                    }
+
+                    if (pin)
+                    {
+                        context.Patch.Replace(container.ImagePointer, image.WithDigest(served.Digest).Normalized);
+                    }
+                }
+                catch (RegistryException ex)
+                {
+                    context.Warnings.Add($"{container.Describe()}: {image.Normalized} was not {Done(pin, rewrite)}: {ex.Message}");
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    context.Warnings.Add($"{container.Describe()}: {image.Normalized} was not {Done(pin, rewrite)}: resolving it timed out after {budget.Total.TotalSeconds:0.#} s");
+                }
+            }
+        }
+        finally
+        {
+            budget?.Dispose();
+        }
+    }
+
+    private static string Done(bool pin, bool rewrite) => (pin, rewrite) switch
+    {
+        (true, true) => "pinned to a digest or rewritten to a mirror",
+        (true, false) => "pinned to a digest",
+        _ => "rewritten to a mirror",
+    };
+
+    /// <summary>Null when the image may point at the mirror that served it; else why not.</summary>
+    private async Task<string?> WhyNotRewrittenAsync(IRegistryClient client, TierPolicy tier, ImageReference image, ServedDigest served, VerificationSettings settings, CancellationToken cancellationToken)
+    {
+        if (!served.Endpoint.IsMirror)
+        {
+            return $"no mirror serves {served.Digest}, only {image.Registry} itself";
         }
 
-        var settings = context.Policy.Verification;
-        var client = registries.ForTier(context.Policy, tier);
-        using var budget = AdmissionDeadline.Enter(settings.Budget, cancellationToken);
-        var limit = budget.Total;
-        foreach (var container in context.Containers)
+        foreach (var rule in tier.Signatures)
         {
-            if (!ImageReference.TryParse(container.Image, out var image, out _) || image!.Digest is not null || tier.FindApproved(image) is null)
+            if (!rule.Images.Any(p => p.Matches(image)))
             {
                 continue;
             }
 
-            try
+            if (!verifier.TryGetCached(image.Registry, image.Repository, served.Digest, rule, out var outcome))
             {
-                var digest = await verifier.ResolveAsync(client, image.Registry, image.Repository, image.Tag!, settings, budget.Token).ConfigureAwait(false);
-                context.Patch.Replace(container.ImagePointer, image.WithDigest(digest).Normalized);
+                outcome = await verifier.VerifyAsync(client, image.Registry, image.Repository, served.Digest, rule, settings, served.Endpoint, cancellationToken).ConfigureAwait(false);
             }
-            catch (RegistryException ex)
+
+            if (!outcome.Verified)
             {
-                context.Warnings.Add($"{container.Describe()}: {image.Normalized} was not pinned to a digest: {ex.Message}");
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                context.Warnings.Add($"{container.Describe()}: {image.Normalized} was not pinned: resolving the tag timed out after {limit.TotalSeconds:0.#} s");
+                return $"signature rule \"{rule.Name}\" does not verify {served.Digest} through mirror {served.Endpoint}";
             }
         }
+
+        return null;
     }
 }

@@ -34,6 +34,51 @@ public sealed class CompiledPolicy
 
     /// <summary>Where vulnerability scan evidence comes from (<c>spec.scans</c>).</summary>
     public ScanSettings Scans { get; init; } = ScanSettings.Default;
+
+    private IReadOnlyDictionary<string, string[]>? _mirrored;
+    private (RegistryEndpoint Mirror, string Registry)[]? _rewrites;
+
+    /// <summary>The mirrors reads of <paramref name="registry"/> go through, in order (empty: the registry alone).</summary>
+    public IReadOnlyList<RegistryEndpoint> MirrorsOf(string registry) =>
+        Registries.TryGetValue(registry, out var settings) ? settings.Mirrors : [];
+
+    /// <summary>
+    /// Whether <paramref name="host"/> is a mirror of a registry <paramref name="tier"/> approves: the gate may read
+    /// through it (and follow its redirects and token realm), though images naming it are not thereby approved.
+    /// </summary>
+    public bool MirrorsApprovedRegistry(TierPolicy tier, string host)
+    {
+        _mirrored ??= Registries
+            .SelectMany(r => r.Value.Mirrors.Select(m => (Mirror: m.Registry, Upstream: r.Key)))
+            .GroupBy(p => p.Mirror, StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => g.Select(p => p.Upstream).ToArray(), StringComparer.OrdinalIgnoreCase);
+        return _mirrored.TryGetValue(host, out var upstreams) && upstreams.Any(tier.ApprovesRegistry);
+    }
+
+    /// <summary>
+    /// The registry's image that a mirror reference written by the <c>rewrite</c> mutation stands for: only a
+    /// digest-pinned reference, only under a mirror of a registry with <c>rewrite: true</c>. Null otherwise, so a
+    /// mirror named any other way is judged as the registry it is.
+    /// </summary>
+    public ImageReference? RewrittenFrom(ImageReference image)
+    {
+        // Asked for every pinned image of every request: computed once, and empty (no work) without rewrites.
+        var rewrites = _rewrites ??= [.. Registries.Where(r => r.Value.Rewrite).SelectMany(r => r.Value.Mirrors.Select(m => (m, r.Key)))];
+        if (rewrites.Length == 0 || image.Digest is not { } digest)
+        {
+            return null;
+        }
+
+        foreach (var (mirror, registry) in rewrites)
+        {
+            if (mirror.Registry == image.Registry && mirror.UpstreamRepositoryOf(image.Repository) is { } repository)
+            {
+                return ImageReference.TryParse($"{registry}/{repository}@{digest}", out var upstream, out _) ? upstream : null;
+            }
+        }
+
+        return null;
+    }
 }
 
 public sealed class NamespaceRules

@@ -71,7 +71,11 @@ internal sealed partial class PolicyCompiler
             var dockerConfig = String(entry["credentials"]?["dockerConfig"]) is { } config ? ResolvePath(config) : null;
             try
             {
-                result[RegistryName.Canonicalize(host)] = new RegistrySettings(options, dockerConfig);
+                result[RegistryName.Canonicalize(host)] = new RegistrySettings(options, dockerConfig)
+                {
+                    Mirrors = CompileMirrors(entry["mirrors"] as JsonArray, pointer + "/mirrors"),
+                    Rewrite = entry["rewrite"] is JsonValue rewrite && rewrite.GetValueKind() == System.Text.Json.JsonValueKind.True,
+                };
             }
             catch (ArgumentException ex)
             {
@@ -79,7 +83,56 @@ internal sealed partial class PolicyCompiler
             }
         }
 
+        CheckMirrors(result);
         return result;
+    }
+
+    /// <summary>
+    /// A mirror must not be its own registry, and one endpoint mirrors one registry: otherwise a rewritten image
+    /// could not say which registry's rules judge it.
+    /// </summary>
+    private void CheckMirrors(Dictionary<string, RegistrySettings> registries)
+    {
+        var owners = new Dictionary<RegistryEndpoint, string>();
+        foreach (var (registry, settings) in registries)
+        {
+            var pointer = "/spec/registries/" + registry;
+            if (settings.Rewrite && settings.Mirrors.Count == 0)
+            {
+                Error(pointer + "/rewrite", "rewrite needs mirrors to rewrite to");
+            }
+
+            for (var i = 0; i < settings.Mirrors.Count; i++)
+            {
+                var mirror = settings.Mirrors[i];
+                if (mirror.Registry == registry && mirror.PathPrefix is null)
+                {
+                    Error($"{pointer}/mirrors/{i}", $"mirror {mirror} is the registry itself");
+                }
+                else if (!owners.TryAdd(mirror, registry))
+                {
+                    Error($"{pointer}/mirrors/{i}", $"mirror {mirror} is already listed for {owners[mirror]}; one endpoint mirrors one registry");
+                }
+            }
+        }
+    }
+
+    private List<RegistryEndpoint> CompileMirrors(JsonArray? node, string pointer)
+    {
+        var mirrors = new List<RegistryEndpoint>();
+        for (var i = 0; i < (node?.Count ?? 0); i++)
+        {
+            try
+            {
+                mirrors.Add(RegistryEndpoint.ParseMirror(String(node![i]) ?? string.Empty));
+            }
+            catch (ArgumentException ex)
+            {
+                Error($"{pointer}/{i}", ex.Message);
+            }
+        }
+
+        return mirrors;
     }
 
     private VerificationSettings CompileVerification(JsonObject? node)

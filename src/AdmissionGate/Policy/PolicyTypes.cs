@@ -33,6 +33,9 @@ public static class RuleNames
 
     /// <summary><c>spec.blocked</c>; no exception can name it.</summary>
     public const string Blocked = "blocked";
+
+    /// <summary>A registry's mirrors and the registry disagree on a tag's digest; no exception can name it.</summary>
+    public const string MirrorDigest = "mirror-digest";
 }
 
 public static class PolicyText

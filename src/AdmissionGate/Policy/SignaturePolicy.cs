@@ -56,4 +56,11 @@ public sealed record VerificationSettings
 }
 
 /// <summary>Connection settings for one registry from <c>spec.registries</c>.</summary>
-public sealed record RegistrySettings(RegistryOptions Options, string? DockerConfigPath);
+public sealed record RegistrySettings(RegistryOptions Options, string? DockerConfigPath)
+{
+    /// <summary><c>mirrors</c>: endpoints that serve this registry's reads, tried in order before the registry itself.</summary>
+    public IReadOnlyList<RegistryEndpoint> Mirrors { get; init; } = [];
+
+    /// <summary><c>rewrite</c>: the mutating webhook points verified images at the mirror that served them, pinned by digest.</summary>
+    public bool Rewrite { get; init; }
+}

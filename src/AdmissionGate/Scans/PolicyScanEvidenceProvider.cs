@@ -84,7 +84,8 @@ public sealed class PolicyScanEvidenceProvider : IScanEvidenceProvider, IDisposa
             }
 
             var client = _registries.ForTier(query.Policy, query.Tier);
-            var candidates = await AttestationFinder.FindAsync(client, registry, query.Image.Repository, query.Digest, timeout.Token).ConfigureAwait(false);
+            var from = query.Endpoint ?? RegistryEndpoint.Origin(registry);
+            var candidates = await AttestationFinder.FindAsync(client, from.Registry, from.RepositoryFor(query.Image.Repository), query.Digest, timeout.Token).ConfigureAwait(false);
             return _attestations.Evaluate(candidates, query.Image, query.Digest, query.Policy.Scans.Authorities);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)

@@ -1,5 +1,6 @@
 using AdmissionGate.Images;
 using AdmissionGate.Policy;
+using AdmissionGate.Registry;
 
 namespace AdmissionGate.Scans;
 
@@ -92,7 +93,11 @@ public sealed record ScanEvidence
 }
 
 /// <summary>What the vulnerability check asks about: one resolved image digest under one policy tier.</summary>
-public sealed record ScanQuery(CompiledPolicy Policy, TierPolicy Tier, ImageReference Image, string Digest);
+public sealed record ScanQuery(CompiledPolicy Policy, TierPolicy Tier, ImageReference Image, string Digest)
+{
+    /// <summary>The endpoint that served the image (a mirror of its registry); attestations are read there. Null: the registry.</summary>
+    public RegistryEndpoint? Endpoint { get; init; }
+}
 
 /// <summary>
 /// The seam between the vulnerability check and where scan results come from (signed attestations on the image,

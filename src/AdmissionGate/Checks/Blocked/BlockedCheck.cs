@@ -36,7 +36,7 @@ public sealed class BlockedCheck(PolicyRegistryClient registries, SignatureVerif
             using var budget = AdmissionDeadline.Enter(settings.Budget, cancellationToken);
             try
             {
-                digest = await verifier.ResolveAsync(registries.ForTier(context.Policy, context.TierPolicy), image.Registry, image.Repository, image.Tag!, settings, budget.Token).ConfigureAwait(false);
+                digest = (await verifier.ResolveAsync(registries.ForTier(context.Policy, context.TierPolicy), context.Policy.MirrorsOf(image.Registry), image.Registry, image.Repository, image.Tag!, settings, budget.Token).ConfigureAwait(false)).Digest;
             }
             catch (Exception ex) when (ex is RegistryException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {

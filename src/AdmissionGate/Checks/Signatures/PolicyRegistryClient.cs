@@ -20,14 +20,17 @@ public sealed class PolicyRegistryClient(TimeProvider time, RegistryOptions? def
     private ConcurrentDictionary<TierPolicy, RegistryClient> _tierViews = new();
 
     /// <summary>
-    /// The client narrowed to the registries <paramref name="tier"/> approves (no SSRF through pod specs), made once
-    /// per compiled tier rather than per container.
+    /// The client narrowed to the registries <paramref name="tier"/> approves and their mirrors (no SSRF through pod
+    /// specs), made once per compiled tier rather than per container. A mirror is reachable so that reads of an
+    /// approved registry can go through it; images naming it are still judged by the approved list alone.
     /// </summary>
     public RegistryClient ForTier(CompiledPolicy policy, TierPolicy tier)
     {
         var client = For(policy);
         var views = _tierViews;
-        return views.GetOrAdd(tier, t => client.WithAccessPolicy(RegistryAccessPolicy.FromPredicate(t.ApprovesRegistry)));
+        // A static factory with its state as an argument: nothing is allocated per call on the (common) hit.
+        return views.GetOrAdd(tier, static (t, state) => state.Client.WithAccessPolicy(RegistryAccessPolicy.FromPredicate(
+            host => t.ApprovesRegistry(host) || state.Policy.MirrorsApprovedRegistry(t, host))), (Client: client, Policy: policy));
     }
 
     public RegistryClient For(CompiledPolicy policy)

@@ -27,21 +27,22 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
         AdmissionDeadline.Budget? budget = null;
         try
         {
-            string digest;
-            if (image.Digest is { } pinned)
+            // Null: the registry itself, the only endpoint without mirrors (and nothing allocated on the warm path).
+            ServedDigest? served = null;
+            var mirrors = context.Policy.MirrorsOf(image.Registry);
+            if (image.Digest is null || mirrors.Count > 0)
             {
-                digest = pinned;
-            }
-            else
-            {
+                // A tag is resolved; with mirrors a digest is located too: signatures are read where the manifest is.
                 budget = AdmissionDeadline.Enter(settings.Budget, cancellationToken);
                 try
                 {
-                    digest = await verifier.ResolveAsync(client, image.Registry, image.Repository, image.Tag!, settings, budget.Token).ConfigureAwait(false);
+                    served = await verifier.ResolveAsync(client, mirrors, image.Registry, image.Repository, image.Digest ?? image.Tag!, settings, budget.Token).ConfigureAwait(false);
                 }
                 catch (RegistryException ex)
                 {
-                    AddAll(rules, context, findings, $"{image.Normalized}: cannot resolve the tag to a digest, so its signatures cannot be checked: {ex.Message}");
+                    AddAll(rules, context, findings, image.Digest is null
+                        ? $"{image.Normalized}: cannot resolve the tag to a digest, so its signatures cannot be checked: {ex.Message}"
+                        : $"{image.Normalized}: no endpoint serves the image, so its signatures cannot be checked: {ex.Message}");
                     return;
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -51,6 +52,7 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
                 }
             }
 
+            var digest = served?.Digest ?? image.Digest!;
             foreach (var rule in rules)
             {
                 if (!verifier.TryGetCached(image.Registry, image.Repository, digest, rule, out var outcome))
@@ -58,7 +60,7 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
                     budget ??= AdmissionDeadline.Enter(settings.Budget, cancellationToken);
                     try
                     {
-                        outcome = await verifier.VerifyAsync(client, image.Registry, image.Repository, digest, rule, settings, budget.Token).ConfigureAwait(false);
+                        outcome = await verifier.VerifyAsync(client, image.Registry, image.Repository, digest, rule, settings, served?.Endpoint, budget.Token).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                     {
@@ -67,7 +69,7 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
                     }
                 }
 
-                Record(rule, outcome, digest, context, findings);
+                Record(rule, outcome, digest, served?.Endpoint, context, findings);
             }
         }
         finally
@@ -76,9 +78,10 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
         }
     }
 
-    private static void Record(SignatureRule rule, SignatureOutcome outcome, string digest, ImageCheckContext context, ICollection<Finding> findings)
+    private static void Record(SignatureRule rule, SignatureOutcome outcome, string digest, RegistryEndpoint? endpoint, ImageCheckContext context, ICollection<Finding> findings)
     {
         var image = context.Image;
+        var through = endpoint is { IsMirror: true } ? $" (read through mirror {endpoint})" : string.Empty;
         if (outcome.Verified)
         {
             if (outcome.Stale)
@@ -90,12 +93,12 @@ public sealed class SignatureCheck(PolicyRegistryClient registries, SignatureVer
 
             // Recorded so the audit trail says which authority verified which digest.
             findings.Add(new Finding(context.Container, image, RuleNames.Signature, FindingKind.Passed, rule.Mode,
-                $"{digest} verified by signature rule \"{rule.Name}\": {outcome.Detail}", null)
+                $"{digest} verified by signature rule \"{rule.Name}\"{through}: {outcome.Detail}", null)
             { Digest = digest, RuleName = rule.Name });
             return;
         }
 
-        Add(rule, context, findings, digest: digest, message: $"{image.Normalized} ({digest}) fails signature rule \"{rule.Name}\" ({(rule.RequireAll ? "all of" : "any of")} {string.Join(", ", rule.Authorities.Select(a => a.Name))}): {outcome.Detail}");
+        Add(rule, context, findings, digest: digest, message: $"{image.Normalized} ({digest}) fails signature rule \"{rule.Name}\" ({(rule.RequireAll ? "all of" : "any of")} {string.Join(", ", rule.Authorities.Select(a => a.Name))}){through}: {outcome.Detail}");
     }
 
     private static string TimedOut(string image, TimeSpan limit) =>

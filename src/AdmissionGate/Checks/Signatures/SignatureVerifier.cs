@@ -25,16 +25,27 @@ public sealed class SignatureVerifier(TimeProvider time, SignatureMetrics metric
 {
     private const int MaxEntries = 10_000;
     private readonly ConcurrentDictionary<string, Entry<SignatureOutcome>> _results = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Entry<string>> _tags = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Entry<ServedDigest>> _tags = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<SignatureOutcome>>> _inflight = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _tagsInflight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<ServedDigest>>> _tagsInflight = new(StringComparer.Ordinal);
 
     public SignatureMetrics Metrics => metrics;
 
-    /// <summary>The digest <paramref name="tag"/> points to; throws <see cref="RegistryException"/> when it cannot be known.</summary>
-    public async Task<string> ResolveAsync(IRegistryClient client, string registry, string repository, string tag, VerificationSettings settings, CancellationToken cancellationToken)
+    /// <summary>
+    /// The digest <paramref name="reference"/> (a tag, or a digest to locate) is served as, and the endpoint that
+    /// served it: through <paramref name="mirrors"/> in order, then the registry (<see cref="MirrorResolver"/>).
+    /// Throws <see cref="RegistryException"/> when it cannot be known, or when the endpoints disagree.
+    /// </summary>
+    public async Task<ServedDigest> ResolveAsync(IRegistryClient client, IReadOnlyList<RegistryEndpoint> mirrors, string registry, string repository, string reference, VerificationSettings settings, CancellationToken cancellationToken)
     {
-        var key = $"{registry}/{repository}:{tag}";
+        ArgumentNullException.ThrowIfNull(mirrors);
+        if (mirrors.Count == 0 && OciDigest.IsValid(reference))
+        {
+            // Nothing to locate: without mirrors the registry named by the image is the only endpoint.
+            return new ServedDigest(reference, RegistryEndpoint.Origin(registry));
+        }
+
+        var key = mirrors.Count == 0 ? $"{registry}/{repository}:{reference}" : $"{registry}/{repository}:{reference}|{string.Join(',', mirrors)}";
         var now = time.GetUtcNow();
         if (_tags.TryGetValue(key, out var cached) && now < cached.ExpiresAt)
         {
@@ -53,9 +64,9 @@ public sealed class SignatureVerifier(TimeProvider time, SignatureMetrics metric
                 }
 
                 using var budget = new CancellationTokenSource(settings.Budget, time);
-                var digest = await client.ResolveDigestAsync(registry, repository, tag, budget.Token).ConfigureAwait(false);
-                Store(_tags, key, new Entry<string>(digest, time.GetUtcNow() + settings.TagCacheTtl));
-                return digest;
+                var served = await MirrorResolver.ResolveAsync(client, registry, repository, reference, mirrors, budget.Token).ConfigureAwait(false);
+                Store(_tags, key, new Entry<ServedDigest>(served, time.GetUtcNow() + settings.TagCacheTtl));
+                return served;
             }, cancellationToken).ConfigureAwait(false);
         }
         catch (RegistryException ex) when (IsOutage(ex) && cached is not null && now < cached.ExpiresAt + settings.StaleWindow)
@@ -80,7 +91,9 @@ public sealed class SignatureVerifier(TimeProvider time, SignatureMetrics metric
         return false;
     }
 
-    public async Task<SignatureOutcome> VerifyAsync(IRegistryClient client, string registry, string repository, string digest, SignatureRule rule, VerificationSettings settings, CancellationToken cancellationToken)
+    /// <param name="readFrom">The endpoint that served the image's manifest (a mirror, or null for the registry
+    /// itself): signatures are read there too, unless the rule names its own signature repository.</param>
+    public async Task<SignatureOutcome> VerifyAsync(IRegistryClient client, string registry, string repository, string digest, SignatureRule rule, VerificationSettings settings, RegistryEndpoint? readFrom, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(rule);
         var key = Key(registry, repository, digest, rule);
@@ -93,7 +106,7 @@ public sealed class SignatureVerifier(TimeProvider time, SignatureMetrics metric
         metrics.Cache("signature", "miss");
         return await SingleFlightAsync(_inflight, key, () => Fresh(_results, key) is { } outcome
             ? Task.FromResult(outcome)
-            : LookupAsync(client, registry, repository, digest, rule, settings, key), cancellationToken).ConfigureAwait(false);
+            : LookupAsync(client, registry, repository, readFrom, digest, rule, settings, key), cancellationToken).ConfigureAwait(false);
     }
 
     private static string Key(string registry, string repository, string digest, SignatureRule rule) => $"{registry}/{repository}@{digest}|{rule.Fingerprint}";
@@ -122,11 +135,11 @@ public sealed class SignatureVerifier(TimeProvider time, SignatureMetrics metric
         return await flight.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<SignatureOutcome> LookupAsync(IRegistryClient client, string registry, string repository, string digest, SignatureRule rule, VerificationSettings settings, string key)
+    private async Task<SignatureOutcome> LookupAsync(IRegistryClient client, string registry, string repository, RegistryEndpoint? readFrom, string digest, SignatureRule rule, VerificationSettings settings, string key)
     {
         // The shared lookup has its own budget: it must not die with the first caller that gave up.
         using var budget = new CancellationTokenSource(settings.Budget, time);
-        var (sigRegistry, sigRepository) = rule.SignatureRepository ?? (registry, repository);
+        var (sigRegistry, sigRepository) = rule.SignatureRepository ?? (readFrom is null ? (registry, repository) : (readFrom.Registry, readFrom.RepositoryFor(repository)));
         IReadOnlyList<SignatureCandidate> candidates;
         try
         {
