@@ -16,6 +16,10 @@ public interface IKubernetesApi
     Task<KubernetesList<V1Pod>> ListPodsAsync(string? @namespace, ListOptions? options = null, CancellationToken cancellationToken = default);
     IAsyncEnumerable<WatchEvent<V1Pod>> WatchPodsAsync(string? @namespace, WatchOptions? options = null, CancellationToken cancellationToken = default);
 
+    /// <param name="namespace">null lists across all namespaces.</param>
+    Task<KubernetesList<V1ServiceAccount>> ListServiceAccountsAsync(string? @namespace, ListOptions? options = null, CancellationToken cancellationToken = default);
+    IAsyncEnumerable<WatchEvent<V1ServiceAccount>> WatchServiceAccountsAsync(string? @namespace, WatchOptions? options = null, CancellationToken cancellationToken = default);
+
     Task<V1Secret> CreateSecretAsync(string @namespace, V1Secret secret, CancellationToken cancellationToken = default);
     Task<V1Secret> GetSecretAsync(string @namespace, string name, CancellationToken cancellationToken = default);
     Task<KubernetesList<V1Secret>> ListSecretsAsync(string? @namespace, ListOptions? options = null, CancellationToken cancellationToken = default);

@@ -17,6 +17,7 @@ public sealed class KubernetesApi : IKubernetesApi, IDisposable
 {
     private static readonly ResourceType<V1Namespace> Namespaces = new("api/v1", "namespaces", false, KubernetesJsonContext.Default.V1Namespace, KubernetesJsonContext.Default.KubernetesListV1Namespace);
     private static readonly ResourceType<V1Pod> Pods = new("api/v1", "pods", true, KubernetesJsonContext.Default.V1Pod, KubernetesJsonContext.Default.KubernetesListV1Pod);
+    private static readonly ResourceType<V1ServiceAccount> ServiceAccounts = new("api/v1", "serviceaccounts", true, KubernetesJsonContext.Default.V1ServiceAccount, KubernetesJsonContext.Default.KubernetesListV1ServiceAccount);
     private static readonly ResourceType<V1Secret> Secrets = new("api/v1", "secrets", true, KubernetesJsonContext.Default.V1Secret, KubernetesJsonContext.Default.KubernetesListV1Secret);
     private static readonly ResourceType<V1Lease> Leases = new("apis/coordination.k8s.io/v1", "leases", true, KubernetesJsonContext.Default.V1Lease, KubernetesJsonContext.Default.KubernetesListV1Lease);
 
@@ -75,6 +76,12 @@ public sealed class KubernetesApi : IKubernetesApi, IDisposable
 
     public IAsyncEnumerable<WatchEvent<V1Pod>> WatchPodsAsync(string? @namespace, WatchOptions? options = null, CancellationToken cancellationToken = default) =>
         WatchAsync(Pods, @namespace, options ?? new WatchOptions(), cancellationToken);
+
+    public Task<KubernetesList<V1ServiceAccount>> ListServiceAccountsAsync(string? @namespace, ListOptions? options = null, CancellationToken cancellationToken = default) =>
+        ListAsync(ServiceAccounts, @namespace, options, cancellationToken);
+
+    public IAsyncEnumerable<WatchEvent<V1ServiceAccount>> WatchServiceAccountsAsync(string? @namespace, WatchOptions? options = null, CancellationToken cancellationToken = default) =>
+        WatchAsync(ServiceAccounts, @namespace, options ?? new WatchOptions(), cancellationToken);
 
     public Task<V1Secret> CreateSecretAsync(string @namespace, V1Secret secret, CancellationToken cancellationToken = default) =>
         CreateAsync(Secrets, RequireNamespace(@namespace), secret, cancellationToken);

@@ -20,6 +20,11 @@ public static class ListWatchSource
             ct => api.ListPodsAsync(@namespace, new ListOptions { LabelSelector = labelSelector, FieldSelector = fieldSelector }, ct),
             (rv, timeout, ct) => api.WatchPodsAsync(@namespace, Watch(labelSelector, fieldSelector, rv, timeout), ct));
 
+    public static IListWatchSource<V1ServiceAccount> ServiceAccounts(IKubernetesApi api) =>
+        new DelegateSource<V1ServiceAccount>(
+            ct => api.ListServiceAccountsAsync(null, new ListOptions(), ct),
+            (rv, timeout, ct) => api.WatchServiceAccountsAsync(null, Watch(null, null, rv, timeout), ct));
+
     public static IListWatchSource<V1Secret> Secrets(IKubernetesApi api, string? @namespace = null, string? labelSelector = null) =>
         new DelegateSource<V1Secret>(
             ct => api.ListSecretsAsync(@namespace, new ListOptions { LabelSelector = labelSelector }, ct),

@@ -68,6 +68,15 @@ public sealed class V1Namespace : KubernetesModel, IKubernetesObject
     public V1ObjectMeta Metadata { get; set; } = new();
 }
 
+/// <summary>A ServiceAccount: the gate reads only the imagePullSecrets it adds to its pods.</summary>
+public sealed class V1ServiceAccount : KubernetesModel, IKubernetesObject
+{
+    public string? ApiVersion { get; set; } = "v1";
+    public string? Kind { get; set; } = "ServiceAccount";
+    public V1ObjectMeta Metadata { get; set; } = new();
+    public List<V1LocalObjectReference>? ImagePullSecrets { get; set; }
+}
+
 public sealed class V1Pod : KubernetesModel, IKubernetesObject
 {
     public string? ApiVersion { get; set; } = "v1";
