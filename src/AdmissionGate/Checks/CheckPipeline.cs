@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using AdmissionGate.Checks.Blocked;
 using AdmissionGate.Checks.Mirrors;
 using AdmissionGate.Checks.Pinning;
+using AdmissionGate.Checks.PullSecrets;
 using AdmissionGate.Checks.Signatures;
 using AdmissionGate.Checks.Source;
 using AdmissionGate.Checks.Vulnerabilities;
@@ -43,4 +44,11 @@ public static class CheckPipeline
             new VulnerabilityCheck(scans, registries, verifier, clock, vulnerabilityMetrics ?? new VulnerabilityMetrics(new Meter(CheckMeterName))),
         ];
     }
+
+    /// <summary>
+    /// The checks of the whole pod spec, after the image checks. Without arguments (the <c>check</c> command, and an
+    /// engine built without them) no ServiceAccount is known; the server passes its ServiceAccount cache.
+    /// </summary>
+    public static IReadOnlyList<IWorkloadCheck> CreateWorkloadChecks(IServiceAccountPullSecrets? serviceAccounts = null) =>
+        [new ManualPullSecretCheck(serviceAccounts ?? NoServiceAccounts.Instance)];
 }

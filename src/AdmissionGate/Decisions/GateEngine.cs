@@ -19,14 +19,18 @@ public sealed partial class GateEngine
 {
     private readonly IPolicyProvider _policies;
     private readonly IImageCheck[] _checks;
+    private readonly IWorkloadCheck[] _workloadChecks;
     private readonly TimeProvider _time;
     private readonly GateMetrics? _metrics;
     private readonly ILogger _logger;
 
-    public GateEngine(IPolicyProvider policies, IEnumerable<IImageCheck> checks, TimeProvider time, GateMetrics? metrics = null, ILogger<GateEngine>? logger = null)
+    /// <param name="workloadChecks">The pod spec checks; by default <see cref="CheckPipeline.CreateWorkloadChecks"/> without a cluster.</param>
+    public GateEngine(IPolicyProvider policies, IEnumerable<IImageCheck> checks, TimeProvider time, GateMetrics? metrics = null, ILogger<GateEngine>? logger = null,
+        IEnumerable<IWorkloadCheck>? workloadChecks = null)
     {
         _policies = policies;
         _checks = checks.ToArray();
+        _workloadChecks = (workloadChecks ?? CheckPipeline.CreateWorkloadChecks()).ToArray();
         _time = time;
         _metrics = metrics;
         _logger = logger ?? (ILogger)NullLogger.Instance;
@@ -71,16 +75,7 @@ public sealed partial class GateEngine
         }
         catch (WorkloadFormatException ex)
         {
-            return new Decision
-            {
-                Verdict = Verdict.Deny,
-                Code = 400,
-                Reason = DecisionReasons.BadObject,
-                Message = $"{request.DisplayName} cannot be read: {ex.Message}",
-                Tier = ns.Tier,
-                PolicyName = policy.Name,
-                PolicyHash = policy.Hash,
-            };
+            return Unreadable(request, policy, ns, ex);
         }
 
         var tierPolicy = policy.Tiers[ns.Tier];
@@ -111,8 +106,35 @@ public sealed partial class GateEngine
             }
         }
 
+        if (_workloadChecks.Length > 0)
+        {
+            var workloadContext = new WorkloadCheckContext { Request = request, Kind = request.Kind, Policy = policy, TierPolicy = tierPolicy, Namespace = ns, Containers = containers };
+            try
+            {
+                foreach (var check in _workloadChecks)
+                {
+                    check.Check(workloadContext, findings);
+                }
+            }
+            catch (WorkloadFormatException ex)
+            {
+                return Unreadable(request, policy, ns, ex);
+            }
+        }
+
         return Decide(request, policy, ns, tierPolicy, findings, previousImages);
     }
+
+    private static Decision Unreadable(GateRequest request, CompiledPolicy policy, NamespaceContext ns, WorkloadFormatException ex) => new()
+    {
+        Verdict = Verdict.Deny,
+        Code = 400,
+        Reason = DecisionReasons.BadObject,
+        Message = $"{request.DisplayName} cannot be read: {ex.Message}",
+        Tier = ns.Tier,
+        PolicyName = policy.Name,
+        PolicyHash = policy.Hash,
+    };
 
     private Decision Decide(GateRequest request, CompiledPolicy policy, NamespaceContext ns, TierPolicy tierPolicy, List<Finding> findings, HashSet<string>? previousImages)
     {
@@ -170,7 +192,7 @@ public sealed partial class GateEngine
                 break;
             }
 
-            if (finding.WaivedBy is null && previousImages is not null && finding.Container.Image is { } written && previousImages.Contains(written))
+            if (finding.WaivedBy is null && finding.PullSecret is null && previousImages is not null && finding.Container.Image is { } written && previousImages.Contains(written))
             {
                 finding = finding with { UnchangedOnUpdate = true };
             }

@@ -31,6 +31,21 @@ public static class KubernetesServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>
+    /// Registers <see cref="ServiceAccountPullSecretCache"/> as <see cref="Checks.PullSecrets.IServiceAccountPullSecrets"/>,
+    /// kept current by a hosted service. Not a readiness condition: the check never waits for it.
+    /// </summary>
+    public static IServiceCollection AddServiceAccountPullSecretCache(this IServiceCollection services)
+    {
+        services.TryAddSingleton(sp => new ServiceAccountPullSecretCache(
+            sp.GetRequiredService<IKubernetes>(),
+            sp.GetService<TimeProvider>(),
+            sp.GetService<ILoggerFactory>()?.CreateLogger<ServiceAccountPullSecretCache>()));
+        services.TryAddSingleton<Checks.PullSecrets.IServiceAccountPullSecrets>(sp => sp.GetRequiredService<ServiceAccountPullSecretCache>());
+        services.AddHostedService<ServiceAccountPullSecretCacheService>();
+        return services;
+    }
+
     /// <summary>Registers a <see cref="LeaseElection"/> that campaigns while the host runs and releases the lease on shutdown.</summary>
     public static IServiceCollection AddLeaderElection(this IServiceCollection services, LeaderElectionOptions options)
     {
@@ -56,6 +71,11 @@ public static class KubernetesServiceCollectionExtensions
 }
 
 internal sealed class NamespaceLabelCacheService(NamespaceLabelCache cache) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => cache.RunAsync(stoppingToken);
+}
+
+internal sealed class ServiceAccountPullSecretCacheService(ServiceAccountPullSecretCache cache) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => cache.RunAsync(stoppingToken);
 }

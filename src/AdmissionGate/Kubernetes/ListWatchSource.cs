@@ -32,6 +32,12 @@ public static class ListWatchSource
                 ct => api.CoreV1.ListNamespacedPodAsync(@namespace, fieldSelector: fieldSelector, labelSelector: labelSelector, cancellationToken: ct),
                 (rv, timeout, onError, ct) => api.CoreV1.WatchListNamespacedPodAsync(@namespace, allowWatchBookmarks: true, fieldSelector: fieldSelector, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
 
+    /// <summary>Every namespace's ServiceAccounts (their imagePullSecrets).</summary>
+    public static IListWatchSource<V1ServiceAccount> ServiceAccounts(IKubernetes api) =>
+        Create(
+            ct => api.CoreV1.ListServiceAccountForAllNamespacesAsync(cancellationToken: ct),
+            (rv, timeout, onError, ct) => api.CoreV1.WatchListServiceAccountForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
     /// <param name="namespace">null: all namespaces.</param>
     public static IListWatchSource<V1Secret> Secrets(IKubernetes api, string? @namespace = null, string? labelSelector = null) =>
         @namespace is null

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 using AdmissionGate.Audit;
 using AdmissionGate.Credentials;
 using AdmissionGate.Kubernetes;
@@ -106,6 +107,16 @@ public sealed partial class JitSecretProvisioner
         var readable = SanitizedHost(host, 40).Trim('-', '.');
         return string.Create(CultureInfo.InvariantCulture, $"{NamePrefix}{readable}-{hash}-{window}");
     }
+
+    /// <summary>
+    /// Whether <paramref name="name"/> has the shape <see cref="SecretName"/> gives: how the validating webhook
+    /// recognises the pull Secret the mutating webhook injected moments earlier (and pods that keep naming one), since
+    /// it sees only the name. The one rule for "created by the gate"; see policies/README.md for what it cannot tell.
+    /// </summary>
+    public static bool IsJitSecretName(string name) => JitSecretNamePattern().IsMatch(name);
+
+    [GeneratedRegex("^" + NamePrefix + @"[a-z0-9.-]*-[0-9a-f]{10}-[0-9]+$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 250)]
+    private static partial Regex JitSecretNamePattern();
 
     /// <summary>A host or credential key as a label value: [a-z0-9.-] ('/' and ':' become '-'), at most <paramref name="max"/> characters, alphanumeric at both ends.</summary>
     public static string SanitizedHost(string host, int max = 63)

@@ -113,6 +113,9 @@ public sealed class TierPolicy
     /// <summary>The tier's vulnerability gate; null when the tier does not judge vulnerabilities.</summary>
     public VulnerabilityPolicy? Vulnerabilities { get; init; }
 
+    /// <summary>What an imagePullSecret the gate did not create does; independent of <see cref="Mode"/>.</summary>
+    public ManualPullSecretAction ManualPullSecrets { get; init; }
+
     private IReadOnlySet<string>? _approvedHosts;
 
     /// <summary>

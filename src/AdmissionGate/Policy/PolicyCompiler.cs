@@ -114,11 +114,24 @@ internal sealed partial class PolicyCompiler(YamlJsonDocument document, string s
             Signatures = CompileSignatures(node["signatures"] as JsonArray, pointer + "/signatures", tierMode),
             RequirePinning = node["requirePinning"] is JsonValue pin && pin.GetValueKind() == JsonValueKind.True,
             Vulnerabilities = CompileVulnerabilities(tier, node["vulnerabilities"] as JsonObject, pointer + "/vulnerabilities", tierMode),
+            ManualPullSecrets = ManualPullSecrets(tier, String(node["manualPullSecrets"])),
             Approved = approved,
             Unapproved = unapproved,
             ApprovedSummary = approved.Count == 0 ? "(none)" : string.Join(", ", approved.Select(a => a.Pattern.Text)),
         };
     }
+
+    /// <summary>
+    /// Default warn in production: a hand-made pull Secret there is a long-lived credential outside the store's
+    /// rotation and expiry, worth flagging, but existing workloads must keep rolling out until they migrate.
+    /// </summary>
+    private static ManualPullSecretAction ManualPullSecrets(Tier tier, string? text) => text switch
+    {
+        "allow" => ManualPullSecretAction.Allow,
+        "warn" => ManualPullSecretAction.Warn,
+        "deny" => ManualPullSecretAction.Deny,
+        _ => tier == Tier.Production ? ManualPullSecretAction.Warn : ManualPullSecretAction.Allow,
+    };
 
     private List<RegistryGrant> CompileGrants(JsonArray? node)
     {

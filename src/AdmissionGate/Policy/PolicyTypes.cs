@@ -36,6 +36,17 @@ public static class RuleNames
 
     /// <summary>A registry's mirrors and the registry disagree on a tag's digest; no exception can name it.</summary>
     public const string MirrorDigest = "mirror-digest";
+
+    /// <summary><c>tiers.*.manualPullSecrets</c>: an imagePullSecret the gate did not create.</summary>
+    public const string ManualPullSecret = "manual-pull-secret";
+}
+
+/// <summary>What a tier does with imagePullSecrets the gate did not create (<c>tiers.*.manualPullSecrets</c>).</summary>
+public enum ManualPullSecretAction
+{
+    Allow,
+    Warn,
+    Deny,
 }
 
 public static class PolicyText

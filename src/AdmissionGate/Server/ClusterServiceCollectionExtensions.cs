@@ -27,6 +27,7 @@ public static class ClusterServiceCollectionExtensions
         {
             services.AddKubernetesApi(_ => cluster);
             services.AddNamespaceLabelCache();
+            services.AddServiceAccountPullSecretCache();
             services.Replace(ServiceDescriptor.Singleton<INamespaceLabelSource>(sp => new NamespaceLabelCacheSource(sp.GetRequiredService<NamespaceLabelCache>())));
             services.AddSingleton<IReadinessCheck>(sp => new NamespaceLabelCacheSource(sp.GetRequiredService<NamespaceLabelCache>()));
         }

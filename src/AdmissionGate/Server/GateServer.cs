@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using AdmissionGate.Audit;
 using AdmissionGate.Checks;
+using AdmissionGate.Checks.PullSecrets;
 using AdmissionGate.Checks.Signatures;
 using AdmissionGate.Checks.Vulnerabilities;
 using AdmissionGate.Decisions;
@@ -87,7 +88,8 @@ public static class GateServer
         services.AddSingleton(sp => new GateEngine(sp.GetRequiredService<IPolicyProvider>(),
             CheckPipeline.Create(sp.GetRequiredService<SignatureVerifier>(), sp.GetRequiredService<PolicyRegistryClient>(),
                 sp.GetService<IScanEvidenceProvider>(), sp.GetRequiredService<VulnerabilityMetrics>(), sp.GetRequiredService<TimeProvider>()),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<GateMetrics>(), sp.GetRequiredService<ILogger<GateEngine>>()));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<GateMetrics>(), sp.GetRequiredService<ILogger<GateEngine>>(),
+            CheckPipeline.CreateWorkloadChecks(sp.GetService<IServiceAccountPullSecrets>())));
         services.AddSingleton(sp => new MutationPipeline(sp.GetRequiredService<IPolicyProvider>(), sp.GetServices<IPodMutation>()));
         services.AddSingleton<AdmissionHandler>();
         services.AddSingleton<Readiness>();

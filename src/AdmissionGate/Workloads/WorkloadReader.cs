@@ -22,6 +22,12 @@ public sealed record WorkloadContainer(ContainerListKind List, int Index, string
     };
 }
 
+/// <summary>
+/// Who a pod spec pulls as: its own <c>imagePullSecrets</c> names and its ServiceAccount (<c>default</c> when the
+/// spec names none, as the API server assigns it).
+/// </summary>
+public sealed record PodPullIdentity(IReadOnlyList<string> PullSecrets, string ServiceAccountName);
+
 /// <summary>The object could not be read as the kind it claims to be.</summary>
 public sealed class WorkloadFormatException(string message) : Exception(message);
 
@@ -78,19 +84,7 @@ public static class WorkloadReader
 
     public static IReadOnlyList<WorkloadContainer> ReadContainers(WorkloadKind kind, JsonElement workload)
     {
-        if (workload.ValueKind != JsonValueKind.Object)
-        {
-            throw new WorkloadFormatException($"the {kind.Kind} object is not a JSON object");
-        }
-
-        var spec = workload;
-        for (var depth = 0; depth < kind.PodSpecPath.Length; depth++)
-        {
-            if (!spec.TryGetProperty(kind.PodSpecPath[depth], out spec) || spec.ValueKind != JsonValueKind.Object)
-            {
-                throw new WorkloadFormatException($"{kind.Kind} has no pod spec at {string.Join('.', kind.PodSpecPath, 0, depth + 1)}");
-            }
-        }
+        var spec = PodSpec(kind, workload);
 
         // Pointers are built once per container, as the final "/image" string; the shorter ones messages need are
         // only built when there is an error to report. This runs for every request, twice (engine and audit).
@@ -135,7 +129,66 @@ public static class WorkloadReader
         return containers;
     }
 
-    private static string? ReadString(JsonElement container, string property, ContainerAt at)
+    /// <summary>The pull Secrets and ServiceAccount of the pod spec at <paramref name="kind"/>'s path.</summary>
+    /// <exception cref="WorkloadFormatException">They are not written as the Pod API defines them.</exception>
+    public static PodPullIdentity ReadPullIdentity(WorkloadKind kind, JsonElement workload)
+    {
+        var spec = PodSpec(kind, workload);
+        var secrets = new List<string>();
+        if (spec.TryGetProperty("imagePullSecrets", out var list) && list.ValueKind != JsonValueKind.Null)
+        {
+            var pointer = kind.PodSpecPointer + "/imagePullSecrets";
+            if (list.ValueKind != JsonValueKind.Array)
+            {
+                throw new WorkloadFormatException($"{Dotted(pointer)} must be a list");
+            }
+
+            var index = 0;
+            foreach (var entry in list.EnumerateArray())
+            {
+                var at = string.Create(CultureInfo.InvariantCulture, $"{pointer}/{index++}");
+                if (entry.ValueKind != JsonValueKind.Object)
+                {
+                    throw new WorkloadFormatException($"{Dotted(at)} must be an object");
+                }
+
+                // A reference without a name refers to nothing the kubelet could use.
+                if (ReadString(entry, "name", new FixedPointer(at)) is { Length: > 0 } name && !secrets.Contains(name, StringComparer.Ordinal))
+                {
+                    secrets.Add(name);
+                }
+            }
+        }
+
+        // serviceAccount is the deprecated alias the API server still fills from serviceAccountName and vice versa.
+        var account = ReadString(spec, "serviceAccountName", new FixedPointer(kind.PodSpecPointer)) is { Length: > 0 } named ? named
+            : ReadString(spec, "serviceAccount", new FixedPointer(kind.PodSpecPointer)) is { Length: > 0 } alias ? alias
+            : "default";
+        return new PodPullIdentity(secrets, account);
+    }
+
+    private static JsonElement PodSpec(WorkloadKind kind, JsonElement workload)
+    {
+        if (workload.ValueKind != JsonValueKind.Object)
+        {
+            throw new WorkloadFormatException($"the {kind.Kind} object is not a JSON object");
+        }
+
+        var spec = workload;
+        for (var depth = 0; depth < kind.PodSpecPath.Length; depth++)
+        {
+            if (!spec.TryGetProperty(kind.PodSpecPath[depth], out spec) || spec.ValueKind != JsonValueKind.Object)
+            {
+                throw new WorkloadFormatException($"{kind.Kind} has no pod spec at {string.Join('.', kind.PodSpecPath, 0, depth + 1)}");
+            }
+        }
+
+        return spec;
+    }
+
+    /// <summary>Generic over where the value is, so a container's pointer is only built for an error message.</summary>
+    private static string? ReadString<TAt>(JsonElement container, string property, TAt at)
+        where TAt : struct, IPointer
     {
         if (!container.TryGetProperty(property, out var value) || value.ValueKind == JsonValueKind.Null)
         {
@@ -159,7 +212,14 @@ public static class WorkloadReader
     }
 
     /// <summary>Where a container is, as a JSON pointer built only when a message needs it.</summary>
-    private readonly record struct ContainerAt(WorkloadKind Kind, string Field, int Index)
+    private interface IPointer
+    {
+        string Pointer { get; }
+    }
+
+    private readonly record struct FixedPointer(string Pointer) : IPointer;
+
+    private readonly record struct ContainerAt(WorkloadKind Kind, string Field, int Index) : IPointer
     {
         public string Pointer => string.Create(CultureInfo.InvariantCulture, $"{Kind.PodSpecPointer}/{Field}/{Index}");
     }

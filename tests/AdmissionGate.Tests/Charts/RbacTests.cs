@@ -8,13 +8,14 @@ namespace AdmissionGate.Tests.Charts;
 public class RbacTests
 {
     // What the gate needs, by component (the reconciler's needs were given by its engineer):
-    //  engine: namespaces get/list/watch (tier labels);
+    //  engine: namespaces get/list/watch (tier labels), serviceaccounts list/watch (their imagePullSecrets, cached);
     //  reconciler: pods get/list/watch, secrets create/get/list/watch/patch/delete in workload namespaces
     //  (label-selected admission-gate.io/jit=true; RBAC cannot select by label), leases get/create/update in its namespace;
     //  credential store: get/update/patch on its one Secret in its namespace.
     private static readonly Dictionary<(string Group, string Resource), string[]> ClusterNeeds = new()
     {
         [(string.Empty, "namespaces")] = ["get", "list", "watch"],
+        [(string.Empty, "serviceaccounts")] = ["list", "watch"],
         [(string.Empty, "pods")] = ["get", "list", "watch"],
         [(string.Empty, "secrets")] = ["create", "get", "list", "watch", "patch", "delete"],
     };
@@ -114,7 +115,7 @@ public class RbacTests
         var lines = ChartFiles.Read("templates", "rbac.yaml").Split('\n');
         for (var i = 0; i < lines.Length; i++)
         {
-            if (lines[i].TrimStart().StartsWith("- apiGroups:", StringComparison.Ordinal) && lines.Skip(i + 1).Take(3).Any(l => l.Contains("resources: [secrets]") || l.Contains("leases") || l.Contains("pods") || l.Contains("namespaces")))
+            if (lines[i].TrimStart().StartsWith("- apiGroups:", StringComparison.Ordinal) && lines.Skip(i + 1).Take(3).Any(l => l.Contains("resources: [secrets]") || l.Contains("leases") || l.Contains("pods") || l.Contains("namespaces") || l.Contains("serviceaccounts")))
             {
                 var above = lines.Take(i).Reverse().SkipWhile(l => l.TrimStart().StartsWith("{{", StringComparison.Ordinal)).First();
                 var isJitRole = lines.Take(i).Reverse().Take(12).Any(l => l.Contains("-jit\"", StringComparison.Ordinal));

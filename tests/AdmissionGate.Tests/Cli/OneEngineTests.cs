@@ -87,6 +87,16 @@ public class OneEngineTests(GateServerFixture gate) : IClassFixture<GateServerFi
             spec = spec[segment]!;
         }
 
+        if (spec["imagePullSecrets"] is JsonArray secrets)
+        {
+            builder.WithPullSecrets([.. secrets.Select(s => s!["name"]!.GetValue<string>())]);
+        }
+
+        if (spec["serviceAccountName"] is JsonValue account)
+        {
+            builder.WithServiceAccount(account.GetValue<string>());
+        }
+
         foreach (var (list, add) in new (string, Action<string, string>)[]
         {
             ("initContainers", (n, i) => builder.WithInitContainer(n, i)),
@@ -135,5 +145,40 @@ public sealed class BlockedOneEngineTests : IAsyncLifetime
         var answer = await OneEngineTests.AssertSameAsync(_gate, _gate.PolicyPath, ns, OneEngineTests.PodManifest(image));
 
         answer.Allowed.Should().Be(image.EndsWith(new string('b', 64), StringComparison.Ordinal), answer.Body);
+    }
+}
+
+/// <summary>manualPullSecrets through both doors: warn (the production default), deny, allow, the gate's own Secret, an exception.</summary>
+public sealed class ManualPullSecretOneEngineTests : IAsyncLifetime
+{
+    private GateServerFixture _gate = null!;
+
+    public async Task InitializeAsync() => _gate = await GateServerFixture.StartAsync(AdmissionGate.Tests.Checks.PullSecrets.ManualPullSecretTests.PolicyText);
+
+    public async Task DisposeAsync() => await _gate.DisposeAsync();
+
+    public static TheoryData<string, string, string, bool, int> Cases => new()
+    {
+        { "apps-prod", "Pod", "regcred", true, 1 },
+        { "web-staging", "Pod", "regcred", false, 0 },
+        { "web-staging", "Deployment", "regcred", false, 0 },
+        { "team-a", "Deployment", "regcred", true, 0 },
+        { "web-staging", "Pod", AdmissionGate.Mutations.JitSecretProvisioner.SecretName("registry.example.com", "f", 7), true, 0 },
+        { "legacy-staging", "Pod", "vendor-cred", true, 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Check_and_the_webhook_judge_pull_Secrets_the_same(string ns, string kind, string secret, bool allowed, int warnings)
+    {
+        var spec = kind == "Pod" ? "spec:\n" : "spec:\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec:\n";
+        var indent = kind == "Pod" ? "  " : "      ";
+        var manifest = $"apiVersion: {(kind == "Pod" ? "v1" : "apps/v1")}\nkind: {kind}\nmetadata: {{name: api}}\n{spec}"
+            + $"{indent}imagePullSecrets: [{{name: \"{secret}\"}}]\n{indent}containers:\n{indent}  - {{name: api, image: registry.example.com/apps/api:1.0}}\n";
+
+        var answer = await OneEngineTests.AssertSameAsync(_gate, _gate.PolicyPath, ns, manifest);
+
+        answer.Allowed.Should().Be(allowed, answer.Body);
+        answer.Warnings.Should().HaveCount(warnings);
     }
 }

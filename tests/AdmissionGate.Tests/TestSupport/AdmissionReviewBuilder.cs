@@ -43,6 +43,9 @@ public sealed class AdmissionReviewBuilder
     private string? _fieldManager;
     private string _username = "kubernetes-admin";
     private string[] _groups = ["kubeadm:cluster-admins", "system:authenticated"];
+    private string[] _pullSecrets = [];
+    private string[]? _oldPullSecrets;
+    private string? _serviceAccount;
 
     private AdmissionReviewBuilder(KindSpec kind, string @namespace, string? name)
     {
@@ -100,6 +103,26 @@ public sealed class AdmissionReviewBuilder
     public AdmissionReviewBuilder WithInitContainer(string name, string image) => Add(ContainerList.Init, name, image);
 
     public AdmissionReviewBuilder WithEphemeralContainer(string name, string image) => Add(ContainerList.Ephemeral, name, image);
+
+    /// <summary>The pod spec's imagePullSecrets (in the old object too, unless <see cref="WithOldPullSecrets"/>).</summary>
+    public AdmissionReviewBuilder WithPullSecrets(params string[] names)
+    {
+        _pullSecrets = names;
+        return this;
+    }
+
+    public AdmissionReviewBuilder WithOldPullSecrets(params string[] names)
+    {
+        _oldPullSecrets = names;
+        return this;
+    }
+
+    /// <summary>The pod spec's serviceAccountName (a Pod otherwise has "default", as the API server sets it; a template none).</summary>
+    public AdmissionReviewBuilder WithServiceAccount(string name)
+    {
+        _serviceAccount = name;
+        return this;
+    }
 
     public AdmissionReviewBuilder WithLabel(string key, string value)
     {
@@ -377,7 +400,7 @@ public sealed class AdmissionReviewBuilder
             return obj;
         }
 
-        var podSpec = PodSpec(containers);
+        var podSpec = PodSpec(containers, current ? _pullSecrets : _oldPullSecrets ?? _pullSecrets);
         JsonNode leaf = podSpec;
         for (var i = Kind.PodSpecPath.Length - 1; i >= 1; i--)
         {
@@ -420,7 +443,7 @@ public sealed class AdmissionReviewBuilder
         return old;
     }
 
-    private JsonObject PodSpec(List<ContainerSpec> containers)
+    private JsonObject PodSpec(List<ContainerSpec> containers, string[] pullSecrets)
     {
         var spec = new JsonObject();
         if (Kind == KindSpec.Pod)
@@ -463,10 +486,20 @@ public sealed class AdmissionReviewBuilder
         spec["dnsPolicy"] = "ClusterFirst";
         spec["securityContext"] = new JsonObject();
         spec["schedulerName"] = "default-scheduler";
+        if (pullSecrets.Length > 0)
+        {
+            spec["imagePullSecrets"] = new JsonArray([.. pullSecrets.Select(s => (JsonNode)new JsonObject { ["name"] = s })]);
+        }
+
+        if (_serviceAccount is not null)
+        {
+            spec["serviceAccountName"] = _serviceAccount;
+        }
+
         if (Kind == KindSpec.Pod)
         {
-            spec["serviceAccountName"] = "default";
-            spec["serviceAccount"] = "default";
+            spec["serviceAccountName"] ??= "default";
+            spec["serviceAccount"] = spec["serviceAccountName"]!.GetValue<string>();
             spec["tolerations"] = new JsonArray(
                 Toleration("node.kubernetes.io/not-ready"),
                 Toleration("node.kubernetes.io/unreachable"));

@@ -17,7 +17,7 @@ using Microsoft.Extensions.Logging;
 namespace AdmissionGate.Tests.Kubernetes.Fake;
 
 /// <summary>
-/// An in-process Kubernetes API server (namespaces, pods, secrets, leases) over real HTTPS on a loopback port.
+/// An in-process Kubernetes API server (namespaces, pods, secrets, serviceaccounts, leases) over real HTTPS on a loopback port.
 /// Authenticates by bearer token or by a client certificate issued by <see cref="Pki"/>; everything else gets a
 /// 401 Status. Semantics live in <see cref="FakeStore"/> (including a minimal ownerReference garbage collector);
 /// this type adds HTTP, watch streaming and test hooks.
@@ -146,6 +146,14 @@ internal sealed class FakeApiServer : IAsyncDisposable
                 ["containers"] = new JsonArray([.. images.Select((image, i) => (JsonNode)new JsonObject { ["name"] = $"c{i}", ["image"] = image })]),
             },
             ["status"] = new JsonObject { ["phase"] = "Pending" },
+        });
+
+    /// <summary>A ServiceAccount (created, or replaced as a watch MODIFIED) naming <paramref name="pullSecrets"/>.</summary>
+    public JsonObject AddServiceAccount(string ns, string name, params string[] pullSecrets) =>
+        Store.Upsert(FakeResource.ServiceAccounts, new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns },
+            ["imagePullSecrets"] = new JsonArray([.. pullSecrets.Select(s => (JsonNode)new JsonObject { ["name"] = s })]),
         });
 
     /// <summary>Simulates the kubelet reporting what it pulled.</summary>
