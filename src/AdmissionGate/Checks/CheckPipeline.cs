@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using AdmissionGate.Checks.Blocked;
 using AdmissionGate.Checks.Pinning;
 using AdmissionGate.Checks.Signatures;
@@ -14,9 +13,6 @@ namespace AdmissionGate.Checks;
 /// </summary>
 public static class CheckPipeline
 {
-    /// <summary>Where a pipeline without a server records signature metrics: not the exported meter.</summary>
-    public const string CheckMeterName = "AdmissionGate.Check";
-
     /// <summary>
     /// Without arguments (the <c>check</c> command), the checks get their own caches, registry client and scan
     /// evidence source; the server passes the ones it shares with the mutating webhook and exports metrics for.
@@ -30,7 +26,7 @@ public static class CheckPipeline
     {
         var clock = time ?? TimeProvider.System;
         registries ??= new PolicyRegistryClient(clock);
-        verifier ??= new SignatureVerifier(clock, new SignatureMetrics(new Meter(CheckMeterName)));
+        verifier ??= new SignatureVerifier(clock, new SignatureMetrics());
         scans ??= new PolicyScanEvidenceProvider(registries, clock);
         return
         [
@@ -38,7 +34,7 @@ public static class CheckPipeline
             new ApprovedRegistryCheck(clock),
             new PinningCheck(),
             new SignatureCheck(registries, verifier),
-            new VulnerabilityCheck(scans, registries, verifier, clock, vulnerabilityMetrics ?? new VulnerabilityMetrics(new Meter(CheckMeterName))),
+            new VulnerabilityCheck(scans, registries, verifier, clock, vulnerabilityMetrics ?? new VulnerabilityMetrics()),
         ];
     }
 }

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using AdmissionGate.Kubernetes;
-using AdmissionGate.Metrics;
+using AdmissionGate.Tests.Metrics;
 using AdmissionGate.Mutations;
 using AdmissionGate.Reconciler;
 using AdmissionGate.Tests.Kubernetes;
@@ -85,9 +85,8 @@ public sealed class ReconcilerLeaderElectionTests : IAsyncLifetime
 
         private Replica(string identity, IKubernetesApi api, JitOptions options, TimeProvider clock)
         {
-            var meter = "test.leader." + Guid.NewGuid().ToString("N");
-            Metrics = new JitMetrics(meterName: meter);
-            Exporter = new PrometheusExporter(meter);
+            Metrics = new JitMetrics();
+            Exporter = new RegistryExporter(Metrics.Registry);
             Elector = new LeaderElector(api, new LeaderElectionOptions
             {
                 Namespace = "gate-system",
@@ -107,7 +106,7 @@ public sealed class ReconcilerLeaderElectionTests : IAsyncLifetime
 
         public JitMetrics Metrics { get; }
 
-        public PrometheusExporter Exporter { get; }
+        public RegistryExporter Exporter { get; }
 
         public static async Task<Replica> StartAsync(string identity, IKubernetesApi api, JitOptions options, TimeProvider clock)
         {
@@ -138,8 +137,6 @@ public sealed class ReconcilerLeaderElectionTests : IAsyncLifetime
             }
 
             _service.Dispose();
-            Exporter.Dispose();
-            Metrics.Dispose();
         }
     }
 }
