@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Threading.Channels;
-using Microsoft.Extensions.Logging;
 using AdmissionGate.Metrics;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Prometheus;
 

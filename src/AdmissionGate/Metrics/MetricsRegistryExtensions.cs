@@ -38,14 +38,20 @@ public static class MetricsRegistryExtensions
     }
 
     /// <summary>
-    /// Serves the gate's registry with prometheus-net.AspNetCore (text format 0.0.4, or OpenMetrics when the scraper
-    /// asks for it). The registry's default collectors stay off: the gate's own runtime figures are in
-    /// <see cref="RuntimeMetrics"/>.
+    /// Serves the gate's registry with prometheus-net.AspNetCore. Always the text format 0.0.4, as before the move to
+    /// prometheus-net: Prometheus asks for OpenMetrics first, which would change the family names in TYPE lines that
+    /// the golden exposition pins. A custom registry has none of prometheus-net's default collectors; the gate's own
+    /// runtime figures are in <see cref="RuntimeMetrics"/>.
     /// </summary>
     public static IEndpointConventionBuilder MapGateMetrics(this IEndpointRouteBuilder endpoints, string pattern = "/metrics")
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        return endpoints.MapMetrics(pattern, endpoints.ServiceProvider.GetRequiredService<CollectorRegistry>());
+        var registry = endpoints.ServiceProvider.GetRequiredService<CollectorRegistry>();
+        return endpoints.MapMetrics(settings =>
+        {
+            settings.Registry = registry;
+            settings.EnableOpenMetrics = false;
+        }, pattern);
     }
 
     private static MetricFactory Factory(CollectorRegistry registry)

@@ -12,7 +12,7 @@ namespace AdmissionGate.Tests.Metrics;
 public sealed class MetricsEndpointTests
 {
     [Fact]
-    public async Task Metrics_endpoint_serves_the_gate_registry_with_the_0_0_4_content_type()
+    public async Task Metrics_endpoint_serves_the_gate_registry_in_the_0_0_4_text_format_even_when_OpenMetrics_is_preferred()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0"); // port 0: the OS picks a free port
@@ -28,7 +28,11 @@ public sealed class MetricsEndpointTests
             metrics.PolicyReloaded(success: false);
             using var client = new HttpClient { BaseAddress = new Uri(app.Urls.Single()), Timeout = TimeSpan.FromSeconds(10) };
 
-            using var response = await client.GetAsync(new Uri("/metrics", UriKind.Relative));
+            // What Prometheus sends: OpenMetrics first. The gate answers with the text format the golden file pins.
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/metrics", UriKind.Relative));
+            request.Headers.TryAddWithoutValidation("Accept",
+                "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1");
+            using var response = await client.SendAsync(request);
             var body = await response.Content.ReadAsStringAsync();
 
             response.IsSuccessStatusCode.Should().BeTrue();

@@ -5,11 +5,11 @@ using System.Text.Json.Nodes;
 using AdmissionGate.Admission;
 using AdmissionGate.Credentials;
 using AdmissionGate.Kubernetes;
-using AdmissionGate.Tests.Metrics;
 using AdmissionGate.Mutations;
 using AdmissionGate.Policy;
 using AdmissionGate.Tests.Kubernetes;
 using AdmissionGate.Tests.Kubernetes.Fake;
+using AdmissionGate.Tests.Metrics;
 using AdmissionGate.Tests.TestSupport;
 using Microsoft.Extensions.Logging;
 

@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
 using AdmissionGate.Kubernetes;
-using AdmissionGate.Tests.Metrics;
 using AdmissionGate.Mutations;
 using AdmissionGate.Reconciler;
 using AdmissionGate.Tests.Kubernetes;
 using AdmissionGate.Tests.Kubernetes.Fake;
+using AdmissionGate.Tests.Metrics;
 using AdmissionGate.Tests.TestSupport;
 using FluentAssertions;
 using Xunit;
