@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Diagnostics.Metrics;
 using AdmissionGate.Admission;
 using AdmissionGate.Audit;
 using AdmissionGate.Checks;
@@ -25,8 +24,6 @@ namespace AdmissionGate.Benchmarks.HotPaths;
 /// </summary>
 public sealed class HotPaths : IDisposable
 {
-    private readonly ServiceProvider _services;
-    private readonly PrometheusExporter _exporter;
     private readonly GateMetrics _metrics;
     private readonly GateEngine _engine;
     private readonly byte[] _allowedBody;
@@ -50,14 +47,9 @@ public sealed class HotPaths : IDisposable
 
     public HotPaths()
     {
-        // A private meter factory keeps these instruments apart from any other host in the process (the test suite
-        // runs servers in parallel), while the exporter still listens, as it does in production.
-        _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var meterFactory = _services.GetRequiredService<IMeterFactory>();
-        var exporterOptions = new PrometheusExporterOptions { MeterScope = meterFactory };
-        exporterOptions.MeterNames.Add(GateMetrics.MeterName);
-        _exporter = new PrometheusExporter(exporterOptions);
-        _metrics = new GateMetrics(meterFactory);
+        // A registry of its own keeps these series apart from any other gate in the process (the test suite runs
+        // servers in parallel).
+        _metrics = new GateMetrics();
 
         var policy = new StaticPolicyProvider(PolicyLoader.LoadEmbeddedDefault());
         _engine = new GateEngine(policy, [new Checks.Source.ApprovedRegistryCheck(TimeProvider.System), new Checks.Pinning.PinningCheck()], TimeProvider.System, _metrics);
@@ -91,7 +83,7 @@ public sealed class HotPaths : IDisposable
         // verifies for real and fills the verifier's cache; the hot path is every decision after that.
         _signedRegistry = Task.Run(SignedImageRegistry.StartAsync).GetAwaiter().GetResult();
         var signedPolicy = new StaticPolicyProvider(PolicyLoader.LoadFile(_signedRegistry.PolicyPath));
-        var verifier = new SignatureVerifier(TimeProvider.System, new SignatureMetrics(meterFactory.Create(GateMetrics.MeterName)));
+        var verifier = new SignatureVerifier(TimeProvider.System, new SignatureMetrics(_metrics.Registry));
         _registries = new PolicyRegistryClient(TimeProvider.System);
         _signedEngine = new GateEngine(signedPolicy, CheckPipeline.Create(verifier, _registries), TimeProvider.System, _metrics);
         _signed = Read(HotPathInputs.PodReview("7f0c5a52-6f4f-4e1e-9a59-3f4f2b3c0003", "payments-prod", _signedRegistry.PinnedImage, _signedRegistry.PinnedImage));
@@ -198,9 +190,6 @@ public sealed class HotPaths : IDisposable
         _signed.Dispose();
         _registries.Dispose();
         _signedRegistry.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        _exporter.Dispose();
-        _metrics.Dispose();
-        _services.Dispose();
         _requestBody.Dispose();
     }
 

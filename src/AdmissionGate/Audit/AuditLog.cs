@@ -1,8 +1,9 @@
 using System.Buffers;
-using System.Diagnostics.Metrics;
 using System.Threading.Channels;
+using AdmissionGate.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Prometheus;
 
 namespace AdmissionGate.Audit;
 
@@ -35,9 +36,9 @@ public sealed partial class AuditLog : IAuditLog, IAsyncDisposable, IDisposable
     private readonly IReadOnlyList<IAuditSink> _sinks;
     private readonly AuditLogOptions _options;
     private readonly ILogger _logger;
-    private readonly Counter<long>? _dropped;
-    private readonly Counter<long>? _written;
-    private readonly Counter<long>? _sinkErrors;
+    private readonly Counter? _dropped;
+    private readonly Counter? _written;
+    private readonly Counter? _sinkErrors;
     private readonly Lock _writeLock = new();
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
     private readonly Thread _writer;
@@ -50,7 +51,7 @@ public sealed partial class AuditLog : IAuditLog, IAsyncDisposable, IDisposable
     private volatile bool _completing;
     private bool _disposed;
 
-    public AuditLog(IEnumerable<IAuditSink> sinks, AuditLogOptions? options = null, Meter? meter = null, ILogger<AuditLog>? logger = null)
+    public AuditLog(IEnumerable<IAuditSink> sinks, AuditLogOptions? options = null, CollectorRegistry? registry = null, ILogger<AuditLog>? logger = null)
     {
         _sinks = sinks.ToArray();
         _options = options ?? new AuditLogOptions();
@@ -61,13 +62,11 @@ public sealed partial class AuditLog : IAuditLog, IAsyncDisposable, IDisposable
             SingleWriter = false,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        if (meter is not null)
+        if (registry is not null)
         {
-            _dropped = meter.CreateCounter<long>(DroppedMetric, description: "Audit events lost because the audit writer could not keep up or was already shut down (should stay 0).");
-            _written = meter.CreateCounter<long>("admission_gate_audit_events_total", description: "Audit events written, by type.");
-            _sinkErrors = meter.CreateCounter<long>("admission_gate_audit_sink_errors_total", description: "Failed writes to an audit sink (stdout or file).");
-            // Make the dropped counter visible at 0 from the start, so an alert can tell "none lost" from "not exported".
-            _dropped.Add(0);
+            _dropped = registry.Counter(DroppedMetric, "Audit events lost because the audit writer could not keep up or was already shut down (should stay 0).", "type");
+            _written = registry.Counter("admission_gate_audit_events_total", "Audit events written, by type.", "type");
+            _sinkErrors = registry.Counter("admission_gate_audit_sink_errors_total", "Failed writes to an audit sink (stdout or file).");
         }
 
         // A dedicated thread, not the thread pool: when the pool is starved by blocked callers, the writer must still
@@ -213,7 +212,7 @@ public sealed partial class AuditLog : IAuditLog, IAsyncDisposable, IDisposable
     private void Drop(AuditEvent auditEvent, string why)
     {
         Interlocked.Increment(ref _droppedCount);
-        _dropped?.Add(1, new KeyValuePair<string, object?>("type", auditEvent.Type));
+        _dropped?.WithLabels([auditEvent.Type]).Inc();
         LogDropped(_logger, auditEvent.Type, why);
     }
 
@@ -292,12 +291,12 @@ public sealed partial class AuditLog : IAuditLog, IAsyncDisposable, IDisposable
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
             {
-                _sinkErrors?.Add(1);
+                _sinkErrors?.Inc();
                 LogSinkFailed(_logger, sink.GetType().Name, ex.Message);
             }
         }
 
-        _written?.Add(1, new KeyValuePair<string, object?>("type", auditEvent.Type));
+        _written?.WithLabels([auditEvent.Type]).Inc();
         if (AuditLineObserver.Notify(line) is { } failure)
         {
             _observerFailures.Add(failure);
@@ -314,7 +313,7 @@ public sealed partial class AuditLog : IAuditLog, IAsyncDisposable, IDisposable
             }
             catch (Exception ex) when (ex is IOException or ObjectDisposedException)
             {
-                _sinkErrors?.Add(1);
+                _sinkErrors?.Inc();
                 LogSinkFailed(_logger, sink.GetType().Name, ex.Message);
             }
         }
@@ -352,7 +351,7 @@ public sealed partial class AuditLog : IAuditLog, IAsyncDisposable, IDisposable
                     }
                     catch (IOException ex)
                     {
-                        _sinkErrors?.Add(1);
+                        _sinkErrors?.Inc();
                         LogSinkFailed(_logger, sink.GetType().Name, ex.Message);
                     }
                 }

@@ -43,7 +43,7 @@ public static class AuditServiceCollectionExtensions
             }
 
             all.AddRange(sp.GetServices<IAuditSink>());
-            return new AuditLog(all, sp.GetService<AuditLogOptions>(), sp.GetService<GateMetrics>()?.Meter, sp.GetService<ILogger<AuditLog>>());
+            return new AuditLog(all, sp.GetService<AuditLogOptions>(), sp.GetService<GateMetrics>()?.Registry, sp.GetService<ILogger<AuditLog>>());
         });
         services.TryAddSingleton<IAuditLog>(sp => sp.GetRequiredService<AuditLog>());
         services.AddHostedService<AuditLogFlusher>();

@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using AdmissionGate.Checks.Blocked;
 using AdmissionGate.Checks.Mirrors;
 using AdmissionGate.Checks.Pinning;
@@ -16,9 +15,6 @@ namespace AdmissionGate.Checks;
 /// </summary>
 public static class CheckPipeline
 {
-    /// <summary>Where a pipeline without a server records signature metrics: not the exported meter.</summary>
-    public const string CheckMeterName = "AdmissionGate.Check";
-
     /// <summary>
     /// Without arguments (the <c>check</c> command), the checks get their own caches, registry client and scan
     /// evidence source; the server passes the ones it shares with the mutating webhook and exports metrics for.
@@ -32,7 +28,7 @@ public static class CheckPipeline
     {
         var clock = time ?? TimeProvider.System;
         registries ??= new PolicyRegistryClient(clock);
-        verifier ??= new SignatureVerifier(clock, new SignatureMetrics(new Meter(CheckMeterName)));
+        verifier ??= new SignatureVerifier(clock, new SignatureMetrics());
         scans ??= new PolicyScanEvidenceProvider(registries, clock);
         return
         [
@@ -41,7 +37,7 @@ public static class CheckPipeline
             new MirrorCheck(registries, verifier),
             new PinningCheck(),
             new SignatureCheck(registries, verifier),
-            new VulnerabilityCheck(scans, registries, verifier, clock, vulnerabilityMetrics ?? new VulnerabilityMetrics(new Meter(CheckMeterName))),
+            new VulnerabilityCheck(scans, registries, verifier, clock, vulnerabilityMetrics ?? new VulnerabilityMetrics()),
         ];
     }
 

@@ -1,51 +1,46 @@
-using System.Diagnostics.Metrics;
+using AdmissionGate.Metrics;
+using Prometheus;
 
 namespace AdmissionGate.Mutations;
 
 /// <summary>
-/// Instruments of just-in-time pull Secrets (creation here, cleanup in the reconciler). Only registry names,
-/// reasons and counts are recorded, never anything from a credential.
+/// Metrics of just-in-time pull Secrets (creation here, cleanup in the reconciler). Only registry names, reasons and
+/// counts are recorded, never anything from a credential.
 /// </summary>
-public sealed class JitMetrics : IDisposable
+public sealed class JitMetrics
 {
-    private readonly Meter _meter;
-    private readonly bool _ownsMeter;
-    private readonly Counter<long> _created;
-    private readonly Counter<long> _deleted;
-    private readonly Counter<long> _reconcileErrors;
-    private volatile Snapshot _snapshot = new(0, 0, false);
+    private readonly Counter _created;
+    private readonly Counter _deleted;
+    private readonly Counter _reconcileErrors;
+    private readonly Gauge _live;
+    private readonly Gauge _oldestAge;
+    private readonly Gauge _leader;
 
-    public JitMetrics(IMeterFactory? meterFactory = null, string meterName = "AdmissionGate")
+    /// <param name="registry">The registry /metrics serves; null makes one of its own (tests).</param>
+    public JitMetrics(CollectorRegistry? registry = null)
     {
-        _meter = meterFactory?.Create(meterName) ?? new Meter(meterName);
-        _ownsMeter = meterFactory is null;
-        _created = _meter.CreateCounter<long>("admission_gate_jit_secrets_created", description: "Just-in-time pull Secrets created, by registry.");
-        _deleted = _meter.CreateCounter<long>("admission_gate_jit_secrets_deleted", description: "Just-in-time pull Secrets deleted by the reconciler, by reason (pulled, pods-gone, ttl, orphan).");
-        _reconcileErrors = _meter.CreateCounter<long>("admission_gate_reconcile_errors", description: "Failed reconciler actions (API errors).");
-        _meter.CreateObservableGauge("admission_gate_jit_secrets_live", () => _snapshot.Live, description: "Just-in-time pull Secrets that exist now (as seen by the leader).");
-        _meter.CreateObservableGauge("admission_gate_jit_secret_oldest_age_seconds", () => _snapshot.OldestAgeSeconds, unit: "s", description: "Age of the oldest just-in-time pull Secret (as seen by the leader).");
-        _meter.CreateObservableGauge("admission_gate_reconciler_leader", () => _snapshot.Leader ? 1 : 0, description: "1 while this replica is the JIT Secret reconciler's leader.");
+        Registry = registry ?? Prometheus.Metrics.NewCustomRegistry();
+        _created = Registry.Counter("admission_gate_jit_secrets_created_total", "Just-in-time pull Secrets created, by registry.", "registry");
+        _deleted = Registry.Counter("admission_gate_jit_secrets_deleted_total", "Just-in-time pull Secrets deleted by the reconciler, by reason (pulled, pods-gone, ttl, orphan).", "reason");
+        _reconcileErrors = Registry.Counter("admission_gate_reconcile_errors_total", "Failed reconciler actions (API errors).");
+        _live = Registry.Gauge("admission_gate_jit_secrets_live", "Just-in-time pull Secrets that exist now (as seen by the leader).");
+        _oldestAge = Registry.Gauge("admission_gate_jit_secret_oldest_age_seconds", "Age of the oldest just-in-time pull Secret (as seen by the leader).");
+        _leader = Registry.Gauge("admission_gate_reconciler_leader", "1 while this replica is the JIT Secret reconciler's leader.");
     }
 
-    public Meter Meter => _meter;
+    public CollectorRegistry Registry { get; }
 
-    public void SecretCreated(string registry) => _created.Add(1, new KeyValuePair<string, object?>("registry", registry));
+    public void SecretCreated(string registry) => _created.WithLabels([registry]).Inc();
 
-    public void SecretDeleted(string reason) => _deleted.Add(1, new KeyValuePair<string, object?>("reason", reason));
+    public void SecretDeleted(string reason) => _deleted.WithLabels([reason]).Inc();
 
-    public void ReconcileError() => _reconcileErrors.Add(1);
+    public void ReconcileError() => _reconcileErrors.Inc();
 
-    public void Observed(int live, double oldestAgeSeconds) => _snapshot = _snapshot with { Live = live, OldestAgeSeconds = oldestAgeSeconds };
-
-    public void Leader(bool isLeader) => _snapshot = _snapshot with { Leader = isLeader };
-
-    public void Dispose()
+    public void Observed(int live, double oldestAgeSeconds)
     {
-        if (_ownsMeter)
-        {
-            _meter.Dispose();
-        }
+        _live.Set(live);
+        _oldestAge.Set(oldestAgeSeconds);
     }
 
-    private sealed record Snapshot(int Live, double OldestAgeSeconds, bool Leader);
+    public void Leader(bool isLeader) => _leader.Set(isLeader ? 1 : 0);
 }

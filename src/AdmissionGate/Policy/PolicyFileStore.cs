@@ -1,10 +1,10 @@
-using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
 using System.Text;
 using AdmissionGate.Audit;
 using AdmissionGate.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 
 namespace AdmissionGate.Policy;
 
@@ -28,6 +28,13 @@ public sealed partial class PolicyFileStore : BackgroundService, IPolicyProvider
     private string _lastSeenHash;
     private volatile bool _lastReloadSucceeded = true;
     private long _lastSuccessUnixMs;
+    private readonly Gauge _reloadSuccess;
+    private readonly Gauge _lastSuccess;
+    private readonly Gauge _info;
+    private readonly Gauge.Child _activeExceptions;
+    private readonly Gauge.Child _expiredExceptions;
+    private readonly Lock _infoLock = new();
+    private (string Name, string Hash)? _infoLabels;
 
     /// <param name="loaded">The policy already loaded from <paramref name="path"/> (the server loads it while the host
     /// starts); null loads it here.</param>
@@ -45,17 +52,17 @@ public sealed partial class PolicyFileStore : BackgroundService, IPolicyProvider
         LogLoaded(_logger, _current.Name, _current.Source, _current.Hash);
         AuditLoad(PolicyReloadAuditEvent.Loaded(time.GetUtcNow(), _current));
 
-        var meter = metrics.Meter;
-        meter.CreateObservableGauge("admission_gate_policy_reload_success", () => _lastReloadSucceeded ? 1 : 0,
-            description: "1 if the last policy (re)load succeeded, 0 if the newest policy file is invalid and the last good one is in force.");
-        meter.CreateObservableGauge("admission_gate_policy_last_reload_success_timestamp_seconds",
-            () => Interlocked.Read(ref _lastSuccessUnixMs) / 1000.0, unit: "s",
-            description: "Unix time of the last successful policy load.");
-        meter.CreateObservableGauge("admission_gate_policy_info", () => new Measurement<int>(1,
-            new KeyValuePair<string, object?>("name", _current.Name), new KeyValuePair<string, object?>("hash", _current.Hash)),
-            description: "The policy in force (always 1; the labels carry its name and content hash).");
-        meter.CreateObservableGauge("admission_gate_policy_exceptions", ObserveExceptions,
-            description: "Policy exceptions by state (active, expired). Expired exceptions no longer waive anything.");
+        var registry = metrics.Registry;
+        _reloadSuccess = registry.Gauge("admission_gate_policy_reload_success",
+            "1 if the last policy (re)load succeeded, 0 if the newest policy file is invalid and the last good one is in force.");
+        _lastSuccess = registry.Gauge("admission_gate_policy_last_reload_success_timestamp_seconds", "Unix time of the last successful policy load.");
+        _info = registry.Gauge("admission_gate_policy_info", "The policy in force (always 1; the labels carry its name and content hash).", "name", "hash");
+        var exceptions = registry.Gauge("admission_gate_policy_exceptions",
+            "Policy exceptions by state (active, expired). Expired exceptions no longer waive anything.", "state");
+        _activeExceptions = exceptions.WithLabels("active");
+        _expiredExceptions = exceptions.WithLabels("expired");
+        // Read when scraped: exceptions expire with time, not only with a reload.
+        registry.AddBeforeCollectCallback(UpdateGauges);
     }
 
     public CompiledPolicy Current => _current;
@@ -133,12 +140,27 @@ public sealed partial class PolicyFileStore : BackgroundService, IPolicyProvider
         }
     }
 
-    private IEnumerable<Measurement<int>> ObserveExceptions()
+    private void UpdateGauges()
     {
+        var policy = _current;
+        _reloadSuccess.Set(_lastReloadSucceeded ? 1 : 0);
+        _lastSuccess.Set(Interlocked.Read(ref _lastSuccessUnixMs) / 1000.0);
+        lock (_infoLock)
+        {
+            // One series: the policy in force. A reload replaces the old name/hash pair.
+            if (_infoLabels is { } old && (old.Name != policy.Name || old.Hash != policy.Hash))
+            {
+                _info.RemoveLabelled(old.Name, old.Hash);
+            }
+
+            _info.WithLabels(policy.Name, policy.Hash).Set(1);
+            _infoLabels = (policy.Name, policy.Hash);
+        }
+
         var now = _time.GetUtcNow();
-        var expired = _current.Exceptions.Count(e => e.IsExpired(now));
-        yield return new Measurement<int>(_current.Exceptions.Count - expired, new KeyValuePair<string, object?>("state", "active"));
-        yield return new Measurement<int>(expired, new KeyValuePair<string, object?>("state", "expired"));
+        var expired = policy.Exceptions.Count(e => e.IsExpired(now));
+        _activeExceptions.Set(policy.Exceptions.Count - expired);
+        _expiredExceptions.Set(expired);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Policy {Name} loaded from {Source} ({Hash})")]

@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -37,9 +36,9 @@ public sealed partial class CertificateProvider : BackgroundService
         _interval = interval;
         _stamps = Stamps();
         _current = loaded ?? ServingCertificate.Load(certPath, keyPath);
-        metrics.Meter.CreateObservableGauge("admission_gate_tls_certificate_expiry_timestamp_seconds",
-            () => new DateTimeOffset(_current.Leaf.NotAfter.ToUniversalTime()).ToUnixTimeSeconds(), unit: "s",
-            description: "Unix time at which the serving certificate expires.");
+        var expiry = metrics.Registry.Gauge("admission_gate_tls_certificate_expiry_timestamp_seconds", "Unix time at which the serving certificate expires.");
+        // Read when scraped, so a reloaded certificate shows without a hook in the reload path.
+        metrics.Registry.AddBeforeCollectCallback(() => expiry.Set(new DateTimeOffset(_current.Leaf.NotAfter.ToUniversalTime()).ToUnixTimeSeconds()));
     }
 
     /// <summary>The leaf certificate new handshakes are served.</summary>

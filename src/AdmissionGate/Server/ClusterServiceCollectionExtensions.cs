@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using AdmissionGate.Credentials;
 using AdmissionGate.Kubernetes;
 using AdmissionGate.Mutations;
@@ -51,7 +50,7 @@ public static class ClusterServiceCollectionExtensions
             sp.GetRequiredService<Kek>(),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<Registry.IRegistryCredentialProvider>(sp => new StoredRegistryCredentialProvider(sp.GetRequiredService<CredentialStore>(), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp => new CredentialExpiryMetrics(sp.GetService<IMeterFactory>()));
+        services.AddSingleton(sp => new CredentialExpiryMetrics(sp.GetService<Prometheus.CollectorRegistry>()));
         services.AddHostedService<CredentialExpiryRefresher>();
         if (cluster is null)
         {
@@ -59,7 +58,7 @@ public static class ClusterServiceCollectionExtensions
         }
 
         services.TryAddSingleton(options.Jit);
-        services.TryAddSingleton(sp => new JitMetrics(sp.GetService<IMeterFactory>()));
+        services.TryAddSingleton(sp => new JitMetrics(sp.GetService<Prometheus.CollectorRegistry>()));
         services.AddSingleton<JitSecretProvisioner>();
         services.AddSingleton<IPodMutation, JitPullSecretMutation>();
         services.AddSingleton<JitSecretReconciler>();

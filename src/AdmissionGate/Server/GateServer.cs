@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text;
 using AdmissionGate.Audit;
@@ -65,16 +64,9 @@ public static class GateServer
         services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<GateMetrics>();
-        services.AddSingleton<RuntimeMetrics>();
+        // One registry per gate instance: several servers in one process (tests) never share series.
+        services.AddGateMetrics();
         services.AddAuditLog(options.Audit);
-        services.AddSingleton(sp =>
-        {
-            // Scoped to this host's meter factory: the meter name alone would also match other hosts in the process.
-            var exporterOptions = new PrometheusExporterOptions { MeterScope = sp.GetRequiredService<IMeterFactory>() };
-            exporterOptions.MeterNames.Add(GateMetrics.MeterName);
-            return new PrometheusExporter(exporterOptions, sp.GetService<ILogger<PrometheusExporter>>());
-        });
         services.AddSingleton(sp => new PolicyFileStore(policyPath, sp.GetRequiredService<GateMetrics>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PolicyFileStore>>(), options.PolicyReloadInterval,
             sp.GetRequiredService<IAuditLog>(), policy.GetAwaiter().GetResult()));
@@ -134,7 +126,7 @@ public static class GateServer
         // RequestDelegateFactory, which compiles expression trees on the first request (~95 ms of the first /readyz).
         app.MapGet("/healthz", context => ProbeAnswer.Write(context, ProbeAnswer.Ok));
         app.MapGet("/readyz", context => ProbeAnswer.Write(context, readiness.IsReady ? ProbeAnswer.Ready : ProbeAnswer.NotReady));
-        app.MapPrometheusMetrics("/metrics");
+        app.MapGateMetrics("/metrics");
         return app;
     }
 

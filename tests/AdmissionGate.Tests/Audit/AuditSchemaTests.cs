@@ -157,7 +157,7 @@ public sealed class AuditSchemaTests
         var path = dir.Write("policy.yaml", withExceptions);
         var sink = new MemorySink();
         var log = new AuditLog([sink]);
-        using var metrics = new AdmissionGate.Metrics.GateMetrics();
+        var metrics = new AdmissionGate.Metrics.GateMetrics();
         var store = new PolicyFileStore(path, metrics, clock, NullLogger<PolicyFileStore>.Instance, audit: log);
         var firstHash = store.Current.Hash;
         File.WriteAllText(path, withExceptions.Replace("name: default", "name: second", StringComparison.Ordinal));

@@ -27,7 +27,7 @@ public partial class MonitoringAndDocsTests
             .And.Contain("admission_gate_registry_credential_expiry_timestamp_seconds")
             .And.Contain("admission_gate_reconciler_leader")
             .And.Contain(AdmissionGate.Audit.AuditLog.DroppedMetric)
-            .And.Contain(AdmissionGate.Registry.RegistryMetrics.ErrorsName + "_total");
+            .And.Contain(AdmissionGate.Registry.RegistryMetrics.ErrorsName);
         foreach (var rule in AlertRules())
         {
             rule.GetProperty("labels").GetProperty("severity").GetString().Should().BeOneOf("critical", "warning", "info");

@@ -1,5 +1,5 @@
-using System.Diagnostics.Metrics;
 using AdmissionGate.Credentials;
+using AdmissionGate.Tests.Metrics;
 using FluentAssertions;
 using Xunit;
 
@@ -18,7 +18,7 @@ public class CredentialExpiryMetricsTests
         await store.SetAsync("ghcr.io", "robot", "Planted-Metric-Secret".AsMemory(), ghcrExpiry);
         await store.SetAsync("quay.io", "robot", "Planted-Metric-Secret".AsMemory(), quayExpiry);
 
-        using var metrics = new CredentialExpiryMetrics();
+        var metrics = new CredentialExpiryMetrics();
         await metrics.RefreshAsync(store);
 
         var seen = Collect(metrics);
@@ -35,24 +35,10 @@ public class CredentialExpiryMetricsTests
 
     private static Dictionary<string, long> Collect(CredentialExpiryMetrics metrics)
     {
-        var seen = new Dictionary<string, long>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (ReferenceEquals(instrument.Meter, metrics.Meter) && instrument.Name == CredentialExpiryMetrics.InstrumentName)
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-        {
-            tags.Length.Should().Be(1);
-            tags[0].Key.Should().Be("registry");
-            seen[(string)tags[0].Value!] = value;
-        });
-        listener.Start();
-        listener.RecordObservableInstruments();
-        metrics.Meter.Name.Should().Be("AdmissionGate");
-        return seen;
+        var text = RegistryScrape.Text(metrics.Registry);
+        text.Should().NotContain("Planted-Metric-Secret");
+        return PrometheusTextParser.Parse(text).Family(CredentialExpiryMetrics.InstrumentName).Samples
+            .ToDictionary(s => s.Labels.Should().ContainSingle().Which.Key == "registry" ? s.Labels["registry"] : throw new InvalidOperationException("not labelled by registry"),
+                s => (long)s.Value);
     }
 }

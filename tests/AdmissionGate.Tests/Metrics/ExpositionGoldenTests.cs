@@ -1,4 +1,4 @@
-using System.Diagnostics.Metrics;
+using System.Globalization;
 using System.Text;
 using AdmissionGate.Checks.Signatures;
 using AdmissionGate.Checks.Vulnerabilities;
@@ -11,7 +11,6 @@ using AdmissionGate.Scans;
 using AdmissionGate.Tests.Charts;
 using AdmissionGate.Tests.TestSupport;
 using FluentAssertions;
-using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace AdmissionGate.Tests.Metrics;
@@ -20,6 +19,7 @@ namespace AdmissionGate.Tests.Metrics;
 /// The contract dashboards, docs/alerts.md and the chart's PrometheusRule rely on: every metric family the gate
 /// exports, with its type, HELP text, label names and histogram buckets, compared with a checked-in file. The file
 /// was written from the hand-made exporter before the switch to prometheus-net, so a pass proves nothing changed.
+/// Histogram bounds are compared as numbers (prometheus-net may spell them differently, Prometheus does not care).
 /// </summary>
 public sealed class ExpositionGoldenTests
 {
@@ -55,43 +55,38 @@ public sealed class ExpositionGoldenTests
     /// <summary>Instruments the server test does not reach (JIT Secrets, reconciler, registry, signatures, scans), one measurement each.</summary>
     private static string ScrapeEveryInstrumentOwner()
     {
-        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var factory = services.GetRequiredService<IMeterFactory>();
-        var options = new PrometheusExporterOptions { MeterScope = factory };
-        options.MeterNames.Add(GateMetrics.MeterName);
-        using var exporter = new PrometheusExporter(options);
-        var meter = factory.Create(GateMetrics.MeterName);
+        var collector = Prometheus.Metrics.NewCustomRegistry();
 
-        using var jit = new JitMetrics(factory);
+        var jit = new JitMetrics(collector);
         jit.SecretCreated("ghcr.io");
         jit.SecretDeleted("ttl");
         jit.ReconcileError();
         jit.Observed(2, 30);
         jit.Leader(true);
 
-        using var expiry = new CredentialExpiryMetrics(factory);
+        var expiry = new CredentialExpiryMetrics(collector);
         expiry.Update([new CredentialMetadata("ghcr.io", "robot", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddDays(30000), "fp", "key-1", 1)]);
 
-        var registry = new RegistryMetrics(meter);
+        var registry = new RegistryMetrics(collector);
         registry.RecordRequest("ghcr.io", "GET", "200", TimeSpan.FromMilliseconds(12));
         registry.RecordError("ghcr.io", "503", RegistryErrorKind.Unreachable);
 
-        var signatures = new SignatureMetrics(meter);
+        var signatures = new SignatureMetrics(collector);
         signatures.Verification("verified", "keyless", "ghcr.io");
         signatures.Joined();
         signatures.Cache("signature", "hit");
 
         var policy = PolicyLoader.LoadEmbeddedDefault();
-        var vulnerabilities = new VulnerabilityMetrics(meter, () => policy);
+        var vulnerabilities = new VulnerabilityMetrics(collector, () => policy);
         vulnerabilities.Verdict(Tier.Production, VerdictWithAge(TimeSpan.FromHours(5)), "warn", "high");
 
-        using var gate = new GateMetrics(factory);
+        var gate = new GateMetrics(collector);
         gate.ExceptionApplied("legacy-batch");
         gate.ExpiredExceptionMatched("old-waiver");
         gate.Finding("approved-registry", "deny", "production");
         gate.PolicyReloaded(success: false);
-        _ = new RuntimeMetrics(gate);
-        return exporter.Collect();
+        _ = new RuntimeMetrics(collector);
+        return RegistryScrape.Text(collector);
     }
 
     private static VulnerabilityVerdict VerdictWithAge(TimeSpan age) => new()
@@ -105,9 +100,15 @@ public sealed class ExpositionGoldenTests
         ScanAction = VulnerabilityAction.Ignore,
     };
 
+    /// <summary>The bound as a number in its shortest round-trip spelling ("1.0" and "1" are the same bucket).</summary>
+    private static string NormaliseBound(string le) =>
+        le == "+Inf" ? le : double.Parse(le, CultureInfo.InvariantCulture).ToString("R", CultureInfo.InvariantCulture);
+
     private static void AddShapes(SortedDictionary<string, string> shapes, string exposition)
     {
-        foreach (var family in PrometheusTextParser.Parse(exposition).Families)
+        // prometheus-net writes HELP and TYPE of a labelled family before its first sample, the old exporter did not;
+        // Prometheus stores no series for such a family, so only families with samples have a shape.
+        foreach (var family in PrometheusTextParser.Parse(exposition).Families.Where(f => f.Samples.Count > 0))
         {
             var labels = family.Samples
                 .Select(s => string.Join(',', s.Labels.Keys.Where(k => k != "le").Order(StringComparer.Ordinal)))
@@ -118,7 +119,7 @@ public sealed class ExpositionGoldenTests
             if (family.Type == "histogram")
             {
                 var buckets = family.Samples.Where(s => s.Name.EndsWith("_bucket", StringComparison.Ordinal))
-                    .Select(s => s.Labels["le"]).Distinct();
+                    .Select(s => NormaliseBound(s.Labels["le"])).Distinct();
                 shape.Append(" le=").AppendJoin(",", buckets);
             }
 

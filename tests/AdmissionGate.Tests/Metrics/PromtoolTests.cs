@@ -1,6 +1,7 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
+using AdmissionGate.Decisions;
 using AdmissionGate.Metrics;
+using AdmissionGate.Policy;
 using FluentAssertions;
 using Xunit;
 
@@ -15,24 +16,22 @@ public sealed class PromtoolTests
         var promtool = FindOnPath("promtool")
             ?? throw new InvalidOperationException(
                 "promtool is not installed (Debian package 'prometheus'); run `make deps` (scripts/install-test-deps.sh).");
-        var meterName = "test.promtool." + Guid.NewGuid().ToString("N");
-        using var meter = new Meter(meterName);
-        using var exporter = new PrometheusExporter(meterName);
-        var requests = meter.CreateCounter<long>("admission.requests", description: "Admission requests \\ handled\nper decision.");
-        requests.Add(4, new("decision", "allow"), new("operation", "CREATE"));
-        requests.Add(1, new("decision", "deny"), new("image", "evil\"name\\with\nnewline"));
-        meter.CreateHistogram<double>("admission.duration.seconds", "s", "Decision latency.").Record(0.003, new KeyValuePair<string, object?>("tier", "prod"));
-        meter.CreateUpDownCounter<int>("admission.inflight", description: "Requests in flight.").Add(2);
-        meter.CreateGauge<double>("signature.cache.ratio", description: "Hit ratio.").Record(double.NaN);
-        meter.CreateObservableGauge("policy.rules", () => 12, description: "Loaded rules.");
-        meter.CreateObservableCounter("registry.pulls", () => 7L, description: "Pulls.");
-        var text = exporter.Collect();
+        var metrics = new GateMetrics();
+        _ = new RuntimeMetrics(metrics.Registry);
+        var denied = new Decision { Verdict = Verdict.Deny, Code = 403, Reason = "approved-registry", Tier = Tier.Production };
+        metrics.RequestAnswered("validate", "Pod", "CREATE", denied, 0.003);
+        // A kind from a hand-made request: quotes, backslashes and a newline must be escaped, not break the format.
+        metrics.RequestAnswered("validate", "evil\"Kind\\with\nnewline", "CREATE", denied, 12.5);
+        metrics.ExceptionApplied("legacy-batch");
+        var text = RegistryScrape.Text(metrics.Registry);
 
         var (exitCode, output) = await RunCheckMetricsAsync(promtool, text);
         var (badExitCode, badOutput) = await RunCheckMetricsAsync(promtool, "# HELP x X.\n# TYPE x counter\nx 1\n");
 
         // promtool exits 3 for lint findings and 1 for parse errors; both print why.
         (exitCode, output).Should().Be((0, string.Empty), "promtool must accept:\n" + text);
+        PrometheusTextParser.Parse(text).Value("admission_gate_admission_requests_total", ("webhook", "validate"), ("kind", "evil\"Kind\\with\nnewline"),
+            ("operation", "CREATE"), ("decision", "deny"), ("reason", "approved-registry"), ("tier", "production")).Should().Be(1);
         badExitCode.Should().NotBe(0, "the harness must really feed promtool (a counter without _total is a lint error)");
         badOutput.Should().Contain("_total");
     }

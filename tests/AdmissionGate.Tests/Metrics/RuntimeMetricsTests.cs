@@ -1,8 +1,7 @@
-using System.Diagnostics.Metrics;
 using System.Reflection.Emit;
 using AdmissionGate.Metrics;
 using FluentAssertions;
-using Microsoft.Extensions.DependencyInjection;
+using Prometheus;
 using Xunit;
 
 namespace AdmissionGate.Tests.Metrics;
@@ -12,14 +11,13 @@ public sealed class RuntimeMetricsTests
     [Fact]
     public void Gc_collections_and_allocations_are_exported_and_follow_the_runtime()
     {
-        using var scope = new RuntimeMetricsScope();
-        var exporter = scope.Exporter;
+        var registry = RegistryWithRuntimeMetrics();
 
-        var before = PrometheusTextParser.Parse(exporter.Collect());
+        var before = RegistryScrape.Parse(registry);
         GC.Collect(0, GCCollectionMode.Forced, blocking: true);
         var buffer = new byte[4 * 1024 * 1024];
         GC.KeepAlive(buffer);
-        var after = PrometheusTextParser.Parse(exporter.Collect());
+        var after = RegistryScrape.Parse(registry);
 
         var gen0Before = before.Value("admission_gate_gc_collections_total", ("generation", "gen0"));
         after.Value("admission_gate_gc_collections_total", ("generation", "gen0")).Should().BeGreaterThanOrEqualTo(gen0Before + 1);
@@ -35,10 +33,9 @@ public sealed class RuntimeMetricsTests
     [Fact]
     public void Jit_compilations_and_their_time_are_exported()
     {
-        using var scope = new RuntimeMetricsScope();
-        var exporter = scope.Exporter;
+        var registry = RegistryWithRuntimeMetrics();
 
-        var before = PrometheusTextParser.Parse(exporter.Collect());
+        var before = RegistryScrape.Parse(registry);
         // A method that did not exist before: invoking it makes the JIT compile it, now.
         var method = new DynamicMethod("jit_metrics_probe", typeof(int), [typeof(int)]);
         var il = method.GetILGenerator();
@@ -47,35 +44,17 @@ public sealed class RuntimeMetricsTests
         il.Emit(OpCodes.Mul);
         il.Emit(OpCodes.Ret);
         method.CreateDelegate<Func<int, int>>()(6).Should().Be(42);
-        var after = PrometheusTextParser.Parse(exporter.Collect());
+        var after = RegistryScrape.Parse(registry);
 
         after.Value("admission_gate_jit_compiled_methods_total").Should().BeGreaterThan(before.Value("admission_gate_jit_compiled_methods_total"));
         after.Value("admission_gate_jit_compilation_seconds_total").Should().BeGreaterThan(before.Value("admission_gate_jit_compilation_seconds_total"));
     }
 
-    /// <summary>The gate's meter with <see cref="RuntimeMetrics"/> registered, exported as the server exports it.</summary>
-    private sealed class RuntimeMetricsScope : IDisposable
+    /// <summary>A registry of its own with <see cref="RuntimeMetrics"/>, as the server composes it.</summary>
+    private static CollectorRegistry RegistryWithRuntimeMetrics()
     {
-        private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        private readonly GateMetrics _metrics;
-
-        public RuntimeMetricsScope()
-        {
-            var factory = _services.GetRequiredService<IMeterFactory>();
-            var options = new PrometheusExporterOptions { MeterScope = factory };
-            options.MeterNames.Add(GateMetrics.MeterName);
-            Exporter = new PrometheusExporter(options);
-            _metrics = new GateMetrics(factory);
-            _ = new RuntimeMetrics(_metrics);
-        }
-
-        public PrometheusExporter Exporter { get; }
-
-        public void Dispose()
-        {
-            Exporter.Dispose();
-            _metrics.Dispose();
-            _services.Dispose();
-        }
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        _ = new RuntimeMetrics(registry);
+        return registry;
     }
 }

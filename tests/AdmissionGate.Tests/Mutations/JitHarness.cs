@@ -5,11 +5,11 @@ using System.Text.Json.Nodes;
 using AdmissionGate.Admission;
 using AdmissionGate.Credentials;
 using AdmissionGate.Kubernetes;
-using AdmissionGate.Metrics;
 using AdmissionGate.Mutations;
 using AdmissionGate.Policy;
 using AdmissionGate.Tests.Kubernetes;
 using AdmissionGate.Tests.Kubernetes.Fake;
+using AdmissionGate.Tests.Metrics;
 using AdmissionGate.Tests.TestSupport;
 using k8s;
 using k8s.Models;
@@ -34,9 +34,8 @@ internal sealed class JitHarness : IAsyncDisposable
         Password = password;
         CredentialExpiry = credentialExpiry;
         Options = options;
-        MeterName = "test.jit." + Guid.NewGuid().ToString("N");
-        Metrics = new JitMetrics(meterName: MeterName);
-        Exporter = new PrometheusExporter(MeterName);
+        Metrics = new JitMetrics();
+        Exporter = new RegistryExporter(Metrics.Registry);
     }
 
     public string Registry { get; }
@@ -47,15 +46,13 @@ internal sealed class JitHarness : IAsyncDisposable
 
     public JitOptions Options { get; }
 
-    public string MeterName { get; }
-
     public ManualClock Clock { get; } = new(DateTimeOffset.UtcNow);
 
     public CapturingLoggerProvider Logs { get; } = new();
 
     public JitMetrics Metrics { get; }
 
-    public PrometheusExporter Exporter { get; }
+    public RegistryExporter Exporter { get; }
 
     public FakeApiServer Server { get; private set; } = null!;
 
@@ -224,8 +221,6 @@ internal sealed class JitHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Exporter.Dispose();
-        Metrics.Dispose();
         Api.Dispose();
         await Server.DisposeAsync();
         Kek.Dispose();

@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
 using AdmissionGate.Kubernetes;
-using AdmissionGate.Metrics;
 using AdmissionGate.Mutations;
 using AdmissionGate.Reconciler;
 using AdmissionGate.Tests.Kubernetes;
 using AdmissionGate.Tests.Kubernetes.Fake;
+using AdmissionGate.Tests.Metrics;
 using AdmissionGate.Tests.TestSupport;
 using FluentAssertions;
 using k8s;
@@ -87,9 +87,8 @@ public sealed class ReconcilerLeaderElectionTests : IAsyncLifetime
 
         private Replica(string identity, IKubernetes api, JitOptions options, TimeProvider clock)
         {
-            var meter = "test.leader." + Guid.NewGuid().ToString("N");
-            Metrics = new JitMetrics(meterName: meter);
-            Exporter = new PrometheusExporter(meter);
+            Metrics = new JitMetrics();
+            Exporter = new RegistryExporter(Metrics.Registry);
             Elector = new LeaseElection(api, new LeaderElectionOptions
             {
                 Namespace = "gate-system",
@@ -109,7 +108,7 @@ public sealed class ReconcilerLeaderElectionTests : IAsyncLifetime
 
         public JitMetrics Metrics { get; }
 
-        public PrometheusExporter Exporter { get; }
+        public RegistryExporter Exporter { get; }
 
         public static async Task<Replica> StartAsync(string identity, IKubernetes api, JitOptions options, TimeProvider clock)
         {
@@ -140,8 +139,6 @@ public sealed class ReconcilerLeaderElectionTests : IAsyncLifetime
             }
 
             _service.Dispose();
-            Exporter.Dispose();
-            Metrics.Dispose();
         }
     }
 }

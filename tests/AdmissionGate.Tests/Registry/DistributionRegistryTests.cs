@@ -100,17 +100,16 @@ public sealed class DistributionRegistryTests(RegistryFixture registry) : IClass
         var repo = TestClients.UniqueRepository("res");
         using var pusher = registry.Pusher(repo);
         var image = await pusher.PushImageAsync("stable");
-        using var metrics = new MetricsRecorder();
+        var metrics = new MetricsRecorder();
         using var client = TestClients.For(registry.Registry, metrics: metrics.Metrics);
 
         var digest = await client.ResolveDigestAsync(registry.Registry, repo, "stable", ct);
 
         digest.Should().Be(image.Manifest.Digest);
         // One HEAD answered it: no GET fallback was needed.
-        metrics.Measurements.Where(m => m.Name == RegistryMetrics.RequestDurationName)
-            .Select(m => m.Tags["method"]).Should().Equal("HEAD");
-        metrics.Measurements.Single().Tags["status"].Should().Be("200");
-        metrics.Measurements.Single().Tags["registry"].Should().Be(registry.Registry);
+        var request = metrics.Requests.Should().ContainSingle().Which;
+        request.Tags.Should().Contain("method", "HEAD").And.Contain("status", "200").And.Contain("registry", registry.Registry);
+        request.Count.Should().Be(1);
     }
 
     [Fact]
@@ -245,7 +244,7 @@ public sealed class DistributionRegistryTests(RegistryFixture registry) : IClass
     public async Task A_denied_registry_is_refused_before_any_request()
     {
         var repo = TestClients.UniqueRepository("deny");
-        using var metrics = new MetricsRecorder();
+        var metrics = new MetricsRecorder();
         using var client = TestClients.For(registry.Registry, metrics: metrics.Metrics,
             policy: RegistryAccessPolicy.FromPredicate(r => r != registry.Registry));
         var digest = "sha256:" + new string('b', 64);
@@ -264,7 +263,8 @@ public sealed class DistributionRegistryTests(RegistryFixture registry) : IClass
             error.Registry.Should().Be(registry.Registry);
         }
 
-        metrics.Measurements.Should().BeEmpty("no HTTP request may be made for an unapproved registry");
+        metrics.Requests.Should().BeEmpty("no HTTP request may be made for an unapproved registry");
+        metrics.Errors.Should().BeEmpty();
     }
 
     [Fact]
@@ -290,12 +290,13 @@ public sealed class DistributionRegistryTests(RegistryFixture registry) : IClass
     [InlineData("ok/repo", "sha256:abc")]
     public async Task Malformed_names_are_rejected_without_a_request(string repository, string reference)
     {
-        using var metrics = new MetricsRecorder();
+        var metrics = new MetricsRecorder();
         using var client = TestClients.For(registry.Registry, metrics: metrics.Metrics);
 
         var act = async () => await client.GetManifestAsync(registry.Registry, repository, reference, ct);
 
         await act.Should().ThrowAsync<ArgumentException>();
-        metrics.Measurements.Should().BeEmpty();
+        metrics.Requests.Should().BeEmpty();
+        metrics.Errors.Should().BeEmpty();
     }
 }

@@ -1,7 +1,7 @@
-using System.Diagnostics.Metrics;
 using AdmissionGate.Metrics;
 using AdmissionGate.Registry;
 using Microsoft.Extensions.DependencyInjection;
+using Prometheus;
 
 namespace AdmissionGate.Checks.Signatures;
 
@@ -10,8 +10,8 @@ public static class SignatureServiceCollectionExtensions
     /// <summary>The registry client, caches and metrics shared by the signature check and digest pinning.</summary>
     public static IServiceCollection AddSignatureVerification(this IServiceCollection services)
     {
-        // From the host's meter factory, so the meter is disposed with the host and never outlives it in the exporter.
-        services.AddSingleton(sp => new SignatureMetrics(sp.GetRequiredService<IMeterFactory>().Create(GateMetrics.MeterName)));
+        services.AddGateMetrics();
+        services.AddSingleton(sp => new SignatureMetrics(sp.GetRequiredService<CollectorRegistry>()));
         // Registry credentials come from whatever IRegistryCredentialProvider the host registered (the credential
         // store under `serve --credential-store`); the policy's dockerConfig still overrides per registry.
         services.AddSingleton(sp => new PolicyRegistryClient(sp.GetRequiredService<TimeProvider>(), credentials: sp.GetService<IRegistryCredentialProvider>()));

@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using AdmissionGate.Checks.Signatures;
 using AdmissionGate.Decisions;
 using AdmissionGate.Policy;
@@ -114,7 +113,7 @@ public sealed class ColdLookupRequestsTests(ColdLookupRegistryFixture registry) 
             ReferrersApiRecheckInterval = Recheck,
         },
         timeProvider: time,
-        metrics: new RegistryMetrics(new Meter("cold-" + Guid.NewGuid())));
+        metrics: new RegistryMetrics(Prometheus.Metrics.NewCustomRegistry()));
 
     private async Task<(IReadOnlyList<SignatureCandidate> Candidates, IReadOnlyList<string> Reads)> LookupAsync(IRegistryClient client, string digest)
     {

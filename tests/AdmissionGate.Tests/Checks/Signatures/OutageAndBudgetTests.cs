@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using AdmissionGate.Checks;
 using AdmissionGate.Checks.Signatures;
 using AdmissionGate.Decisions;
@@ -69,7 +68,7 @@ public sealed class OutageAndBudgetTests(SignedRegistryFixture registry) : IClas
                       images: ["{{silent.Authority}}"]
                       authorities: [{{SignatureTestPolicy.KeyAuthority().Replace("trustRoot: mock, ", string.Empty, StringComparison.Ordinal)}}]
             """);
-        var verifier = new SignatureVerifier(TimeProvider.System, new SignatureMetrics(new Meter("test-" + Guid.NewGuid())));
+        var verifier = new SignatureVerifier(TimeProvider.System, new SignatureMetrics());
         var engine = new GateEngine(new StaticPolicyProvider(PolicyLoader.LoadFile(path)),
             CheckPipeline.Create(verifier, new PolicyRegistryClient(TimeProvider.System, new RegistryOptions { MaxRetries = 0 })), TimeProvider.System);
 

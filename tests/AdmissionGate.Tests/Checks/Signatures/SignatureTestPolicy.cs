@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
 using AdmissionGate.Checks;
 using AdmissionGate.Checks.Signatures;
@@ -67,7 +66,7 @@ internal static class SignatureTestPolicy
     public static (GateEngine Engine, SignatureVerifier Verifier) Engine(CompiledPolicy policy, TimeProvider? time = null)
     {
         time ??= TimeProvider.System;
-        var verifier = new SignatureVerifier(time, new SignatureMetrics(new Meter("test-" + Guid.NewGuid())));
+        var verifier = new SignatureVerifier(time, new SignatureMetrics());
         var registries = new PolicyRegistryClient(TimeProvider.System, new RegistryOptions { MaxRetries = 0 });
         return (new GateEngine(new StaticPolicyProvider(policy), CheckPipeline.Create(verifier, registries), time), verifier);
     }

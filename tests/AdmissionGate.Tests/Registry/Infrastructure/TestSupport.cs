@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using AdmissionGate.Registry;
+using AdmissionGate.Tests.Metrics;
 
 namespace AdmissionGate.Tests.Registry.Infrastructure;
 
@@ -39,49 +39,24 @@ public sealed class StaticCredentials(string? user, string? password) : IRegistr
         ValueTask.FromResult(user is null ? null : new RegistryCredential(user, password!));
 }
 
-/// <summary>Collects measurements from one private meter, so parallel tests do not mix.</summary>
-public sealed class MetricsRecorder : IDisposable
+/// <summary>Registry metrics in a private registry, read back as /metrics would show them, so parallel tests do not mix.</summary>
+public sealed class MetricsRecorder
 {
-    private readonly MeterListener listener = new();
+    private readonly Prometheus.CollectorRegistry registry = Prometheus.Metrics.NewCustomRegistry();
 
-    public MetricsRecorder()
-    {
-        Meter = new Meter(RegistryMetrics.MeterName);
-        Metrics = new RegistryMetrics(Meter);
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (ReferenceEquals(instrument.Meter, Meter))
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<double>((i, v, tags, _) => Add(i.Name, v, tags));
-        listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Add(i.Name, v, tags));
-        listener.Start();
-    }
-
-    public Meter Meter { get; }
+    public MetricsRecorder() => Metrics = new RegistryMetrics(registry);
 
     public RegistryMetrics Metrics { get; }
 
-    public ConcurrentQueue<(string Name, double Value, Dictionary<string, string?> Tags)> Measurements { get; } = new();
+    /// <summary>HTTP requests made, per label set: how many.</summary>
+    public IReadOnlyList<(IReadOnlyDictionary<string, string> Tags, double Count)> Requests => Series(RegistryMetrics.RequestDurationName + "_count");
 
-    public void Dispose()
-    {
-        listener.Dispose();
-        Meter.Dispose();
-    }
+    /// <summary>Failed operations, per label set: how many.</summary>
+    public IReadOnlyList<(IReadOnlyDictionary<string, string> Tags, double Count)> Errors => Series(RegistryMetrics.ErrorsName);
 
-    private void Add(string name, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-    {
-        var dict = new Dictionary<string, string?>();
-        foreach (var tag in tags)
-        {
-            dict[tag.Key] = tag.Value?.ToString();
-        }
-
-        Measurements.Enqueue((name, value, dict));
-    }
+    private List<(IReadOnlyDictionary<string, string> Tags, double Count)> Series(string sampleName) =>
+        [.. RegistryScrape.Parse(registry).Samples.Where(s => s.Name == sampleName)
+            .Select(s => ((IReadOnlyDictionary<string, string>)s.Labels, s.Value))];
 }
 
 public static class TestClients
