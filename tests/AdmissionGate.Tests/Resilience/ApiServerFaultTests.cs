@@ -166,15 +166,77 @@ public sealed class ApiServerFaultTests(ITestOutputHelper output) : IAsyncLifeti
         }
     }
 
+    /// <summary>
+    /// A pod that runs briefly (a Job) and is deleted takes its pull Secret with it (the garbage collector follows
+    /// the owner reference the reconciler added), but the gate hands the same Secret name to every pod of the
+    /// namespace for the rest of the reuse window: the next pod must not be admitted with a Secret that is gone.
+    /// </summary>
+    [Fact]
+    public async Task A_pull_secret_outlives_a_short_lived_pod_while_the_gate_still_hands_it_out()
+    {
+        var window = TimeSpan.FromSeconds(4);
+        await using var gate = await StartGateAsync(o => o.Jit = new JitOptions
+        {
+            ReuseWindow = window,
+            MinAge = window,
+            OrphanGrace = window * 2,
+            HardTtl = TimeSpan.FromSeconds(60),
+            ReconcilePeriod = TimeSpan.FromMilliseconds(200),
+        });
+        await ReadyAsync(gate);
+
+        // Start at the beginning of a reuse window (the gate's windows are multiples of it on the same clock), so
+        // both pods below fall into the same one.
+        await Eventually.TrueAsync(() => DateTimeOffset.UtcNow.UtcTicks % window.Ticks < TimeSpan.FromMilliseconds(300).Ticks, "a reuse window starts", window * 2);
+        var windowStart = DateTimeOffset.UtcNow;
+        var traffic = PodCreationTraffic.Start(_api, Team, Image, [Endpoint(gate)], TimeSpan.FromHours(1));
+        await Eventually.TrueAsync(() => PodCreationTraffic.JitSecrets(_api, Team).Count == 1 && Pods().Count == 1, "the first pod is admitted and created");
+        var secret = PodCreationTraffic.JitSecrets(_api, Team).Single();
+
+        // Long enough for the reconciler (every 200 ms) to act on the pod; then the pod finishes and is deleted.
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        _api.Store.Remove(FakeResource.Pods, Team, Pods().Single()).Should().BeTrue();
+        await Task.Delay(TimeSpan.FromSeconds(0.8));
+        await traffic.StopAsync();
+        var second = PodCreationTraffic.Start(_api, Team, Image, [Endpoint(gate)], TimeSpan.FromHours(1));
+        await Eventually.TrueAsync(() => second.Sent == 1 && second.Admitted + second.Denied == 1, "the second pod is answered");
+        await second.DisposeAsync();
+        await traffic.DisposeAsync();
+
+        (DateTimeOffset.UtcNow - windowStart).Should().BeLessThan(window - TimeSpan.FromMilliseconds(300), "both pods fall into one reuse window, or this proves nothing");
+        second.Admitted.Should().Be(1);
+        second.Problems.Should().BeEmpty($"the second pod got {secret} again, within the same reuse window");
+    }
+
+    private List<string> Pods() =>
+        [.. _api.Store.List(FakeResource.Pods, Team, AdmissionGate.Kubernetes.LabelSelector.Everything, FieldFilter.Everything).Body["items"]!.AsArray().Select(p => p!["metadata"]!["name"]!.GetValue<string>())];
+
     /// <summary>All pods deleted: every JIT Secret is collected, the gate is ready, and it holds the reconciler's lease.</summary>
     private async Task AssertCleanAfterPodsGoAsync(GateServerFixture gate)
     {
-        foreach (var pod in _api.Store.List(FakeResource.Pods, Team, AdmissionGate.Kubernetes.LabelSelector.Everything, FieldFilter.Everything).Body["items"]!.AsArray())
+        foreach (var pod in Pods())
         {
-            _api.Store.Remove(FakeResource.Pods, Team, pod!["metadata"]!["name"]!.GetValue<string>());
+            _api.Store.Remove(FakeResource.Pods, Team, pod);
         }
 
-        await Eventually.TrueAsync(() => Task.FromResult(PodCreationTraffic.JitSecrets(_api, Team).Count == 0), "every JIT Secret is collected", TimeSpan.FromSeconds(20));
+        try
+        {
+            await Eventually.TrueAsync(() => PodCreationTraffic.JitSecrets(_api, Team).Count == 0, "every JIT Secret is collected", TimeSpan.FromSeconds(20));
+        }
+        catch (TimeoutException)
+        {
+            // What is left and why: names, owners, annotations (never data), the lease, the gate's warnings.
+            foreach (var name in PodCreationTraffic.JitSecrets(_api, Team))
+            {
+                var metadata = _api.Store.Peek(FakeResource.Secrets, Team, name)!["metadata"]!;
+                output.WriteLine($"left: {name} owners={metadata["ownerReferences"]?.ToJsonString()} annotations={metadata["annotations"]?.ToJsonString()}");
+            }
+
+            output.WriteLine("lease: " + _api.Store.Peek(FakeResource.Leases, "gate-system", "admission-gate-jit-reconciler")?["spec"]?.ToJsonString());
+            output.WriteLine(string.Join('\n', _logs.Text.Split('\n').Where(l => !l.StartsWith("Debug", StringComparison.Ordinal) && !l.StartsWith("Information", StringComparison.Ordinal)).TakeLast(40)));
+            throw;
+        }
+
         (await gate.Http1.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode.Should().Be(HttpStatusCode.OK);
         await Eventually.TrueAsync(() => LeaseHolder() is not null, "a gate leads again", TimeSpan.FromSeconds(10));
         _logs.Text.Should().NotContain(Password);
@@ -187,7 +249,7 @@ public sealed class ApiServerFaultTests(ITestOutputHelper output) : IAsyncLifeti
     internal async Task<GateServerFixture> StartGateAsync(Action<ServeOptions> configure)
     {
         var kubeconfig = await _api.WriteKubeconfigAsync(Path.Combine(_dir, $"kubeconfig-{Guid.NewGuid():N}"), "gate-system");
-        var credentials = await PullCredentialFiles.WriteAsync(Directory.CreateTempSubdirectory("ag-apifaults-cred-").FullName, Registry, "robot", Password, DateTimeOffset.UtcNow.AddDays(7));
+        var credentials = await PullCredentialFiles.WriteAsync(Directory.CreateDirectory(Path.Combine(_dir, Guid.NewGuid().ToString("N"))).FullName, Registry, "robot", Password, DateTimeOffset.UtcNow.AddDays(7));
         return await GateServerFixture.StartAsync(PolicyYaml, o =>
         {
             o.KubeconfigPath = kubeconfig;
@@ -203,6 +265,7 @@ public sealed class ApiServerFaultTests(ITestOutputHelper output) : IAsyncLifeti
                 HardTtl = TimeSpan.FromSeconds(60),
                 ReconcilePeriod = TimeSpan.FromMilliseconds(200),
             };
+            o.Audit.Stdout = false;
             configure(o);
         }, s => s.AddSingleton<ILoggerProvider>(_logs));
     }

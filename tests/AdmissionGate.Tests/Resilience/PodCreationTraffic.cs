@@ -106,7 +106,9 @@ internal sealed class PodCreationTraffic : IAsyncDisposable
         if (!answer.Allowed)
         {
             Interlocked.Increment(ref _denied);
-            if (_denials.Count < 20 && answer.Message is { } message && !_denials.Contains(message))
+            // Distinct apart from the uid each message names.
+            var message = answer.Message is { } m && m.IndexOf(" (uid ", StringComparison.Ordinal) is var at and >= 0 ? m[..at] : answer.Message;
+            if (_denials.Count < 20 && message is not null && !_denials.Contains(message))
             {
                 _denials.Enqueue(message);
             }

@@ -17,6 +17,8 @@ internal sealed class ApiFaults
     private readonly FakeStore _store;
     private readonly HashSet<string> _listVersions = new(StringComparer.Ordinal);
     private Storm? _storm;
+    private Timer? _cutter;
+    private TimeSpan? _cutEvery;
     private volatile bool _down;
 
     public ApiFaults(FakeStore store) => _store = store;
@@ -38,8 +40,20 @@ internal sealed class ApiFaults
         }
     }
 
-    /// <summary>Every watch stream is cut (connection aborted mid-stream) this long after it started.</summary>
-    public TimeSpan? CutWatchesEvery { get; set; }
+    /// <summary>Every open watch stream is cut (connection aborted mid-stream) at this interval; null stops cutting.</summary>
+    public TimeSpan? CutWatchesEvery
+    {
+        get => _cutEvery;
+        set
+        {
+            lock (_gate)
+            {
+                _cutter?.Dispose();
+                _cutEvery = value;
+                _cutter = value is { } every ? new Timer(_ => CutWatches(), null, every, every) : null;
+            }
+        }
+    }
 
     /// <summary>
     /// A watch that resumes (from a version no list handed out: an event's or a bookmark's) gets 410 Gone, so the
@@ -77,8 +91,8 @@ internal sealed class ApiFaults
             _storm = null;
         }
 
-        Down = false;
         CutWatchesEvery = null;
+        Down = false;
         GoneOnResume = false;
         ConflictOnUpdates = false;
     }
@@ -155,15 +169,14 @@ internal sealed class ApiFaults
         }
     }
 
-    /// <summary>Cuts <paramref name="watcher"/> after <see cref="CutWatchesEvery"/>; dispose when the watch ends.</summary>
-    internal Timer? ScheduleCut(FakeWatcher watcher) =>
-        CutWatchesEvery is { } every
-            ? new Timer(_ =>
-            {
-                Note("cut");
-                watcher.Drop();
-            }, null, every, Timeout.InfiniteTimeSpan)
-            : null;
+    private void CutWatches()
+    {
+        var cut = _store.DropWatches();
+        if (cut > 0)
+        {
+            Injected.AddOrUpdate("cut", cut, (_, n) => n + cut);
+        }
+    }
 
     private int? TakeStorm(HttpRequest request)
     {

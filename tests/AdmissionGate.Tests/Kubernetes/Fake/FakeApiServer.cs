@@ -375,7 +375,6 @@ internal sealed class FakeApiServer : IAsyncDisposable
             return;
         }
 
-        using var cut = Faults.ScheduleCut(watcher);
         var seconds = int.TryParse(q["timeoutSeconds"], out var t) && t > 0 ? t : 1800;
         using var end = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, watcher.Dropped);
         end.CancelAfter(TimeSpan.FromSeconds(seconds));
