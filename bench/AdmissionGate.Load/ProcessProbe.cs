@@ -1,4 +1,5 @@
 using AdmissionGate.Tests.Metrics;
+using AdmissionGate.Tests.TestSupport;
 
 namespace AdmissionGate.Load;
 

@@ -40,10 +40,13 @@ internal static class ServeCommand
         var jitMode = new Option<string>("--jit-mode") { Description = "pull-complete: delete once every pod pulled; pod-lifetime: keep while referencing pods live (imagePullPolicy: Always).", DefaultValueFactory = _ => "pull-complete" };
         jitMode.AcceptOnlyFromAmong("pull-complete", "pod-lifetime");
         var leaseNamespace = new Option<string?>("--lease-namespace") { Description = "Namespace of the reconciler's leader-election Lease. Default: the cluster config's namespace (the gate's own in a pod)." };
+        var serveDefaults = new ServeOptions();
+        var leaseDuration = new Option<double>("--lease-duration-seconds") { Description = "How long the reconciler's Lease outlives its holder's last renewal (renew deadline 2/3 and retry period 2/15 of it).", DefaultValueFactory = _ => serveDefaults.LeaseDuration.TotalSeconds };
+        var apiMaxBackoff = new Option<double>("--api-max-backoff-seconds") { Description = "Longest wait between retries of a failed list or watch against the API server.", DefaultValueFactory = _ => serveDefaults.ApiMaxBackoff.TotalSeconds };
 
         var command = new Command("serve", "Run the validating and mutating webhook server over HTTPS.")
         {
-            jitReuse, jitMinAge, jitHardTtl, jitOrphanGrace, jitPeriod, jitMode, leaseNamespace,
+            jitReuse, jitMinAge, jitHardTtl, jitOrphanGrace, jitPeriod, jitMode, leaseNamespace, leaseDuration, apiMaxBackoff,
             policy, listen, tlsCert, tlsKey, stateDir, maxBytes, shutdownDelay, shutdownTimeout, logFormat, kubeconfig, credentialStore, kekFile, auditLog, auditStdout, auditMaxBytes, auditMaxFiles,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -63,6 +66,12 @@ internal static class ServeCommand
             if (parse.GetValue(auditMaxBytes) < 1024 || parse.GetValue(auditMaxFiles) < 1)
             {
                 await parse.InvocationConfiguration.Error.WriteLineAsync("admission-gate serve: --audit-max-bytes must be at least 1024 and --audit-max-files at least 1").ConfigureAwait(false);
+                return ExitCodes.BadInput;
+            }
+
+            if (parse.GetValue(leaseDuration) < 1 || parse.GetValue(apiMaxBackoff) <= 0)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync("admission-gate serve: --lease-duration-seconds must be at least 1 and --api-max-backoff-seconds positive").ConfigureAwait(false);
                 return ExitCodes.BadInput;
             }
 
@@ -89,6 +98,8 @@ internal static class ServeCommand
             {
                 Jit = jit,
                 LeaseNamespace = parse.GetValue(leaseNamespace),
+                LeaseDuration = TimeSpan.FromSeconds(parse.GetValue(leaseDuration)),
+                ApiMaxBackoff = TimeSpan.FromSeconds(parse.GetValue(apiMaxBackoff)),
                 PolicyPath = parse.GetValue(policy),
                 Listen = endpoint!,
                 TlsCertificatePath = parse.GetValue(tlsCert),

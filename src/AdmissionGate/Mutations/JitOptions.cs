@@ -19,8 +19,9 @@ public sealed class JitOptions
     public TimeSpan HardTtl { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>
-    /// No Secret is deleted for being pulled before this age. It must exceed <see cref="ReuseWindow"/>: until then
-    /// the mutation may still hand the Secret to pods the reconciler has not seen yet.
+    /// No Secret is deleted for being pulled, nor given its pods as owners (so the garbage collector cannot take
+    /// it), before this age. It must exceed <see cref="ReuseWindow"/>: until then the mutation may still hand the
+    /// Secret to pods the reconciler has not seen yet.
     /// </summary>
     public TimeSpan MinAge { get; set; } = TimeSpan.FromMinutes(3);
 
@@ -41,6 +42,12 @@ public sealed class JitOptions
         if (MinAge < ReuseWindow)
         {
             throw new ArgumentException($"JIT secret minimum age ({MinAge}) must not be shorter than the reuse window ({ReuseWindow})");
+        }
+
+        // The gate hands a Secret to new pods for up to the reuse window; deleting it earlier admits pods whose pull Secret is gone.
+        if (OrphanGrace < ReuseWindow || HardTtl < ReuseWindow)
+        {
+            throw new ArgumentException($"JIT secret orphan grace ({OrphanGrace}) and hard TTL ({HardTtl}) must not be shorter than the reuse window ({ReuseWindow})");
         }
     }
 }

@@ -44,7 +44,10 @@ public static class JitSecretDecider
 
         if (age < options.MinAge)
         {
-            return new JitSecretDecision(null, missing);
+            // No owners yet: an owner reference lets the garbage collector delete the Secret with its last pod, but
+            // until the reuse window is over (MinAge >= ReuseWindow) the gate still hands it to new pods, which
+            // would then reference a Secret that is gone.
+            return new JitSecretDecision(null, []);
         }
 
         if (live.Count == 0)

@@ -24,18 +24,20 @@ public sealed partial class JitSecretReconciler
 
     private readonly IAuditLog _audit;
 
-    public JitSecretReconciler(IKubernetes api, JitOptions options, JitMetrics metrics, TimeProvider time, ILogger<JitSecretReconciler> logger, IAuditLog? audit = null)
+    /// <param name="apiMaxBackoff">Longest wait between the informers' retries of a failed list or watch; default 30 s.</param>
+    public JitSecretReconciler(IKubernetes api, JitOptions options, JitMetrics metrics, TimeProvider time, ILogger<JitSecretReconciler> logger, IAuditLog? audit = null, TimeSpan? apiMaxBackoff = null)
     {
         options.Validate();
         (_api, _options, _metrics, _time, _logger) = (api, options, metrics, time, logger);
         _audit = audit ?? NullAuditLog.Instance;
         // Informer timing (watch timeouts, backoff) is about the network, so it runs on the system clock; only the
         // Secret lifecycle decisions use the injected one.
-        Secrets = new Informer<V1Secret>(ListWatchSource.Secrets(api, null, JitLabels.Selector), new InformerOptions { Name = "jit-secrets" }, TimeProvider.System, logger);
+        var maxBackoff = apiMaxBackoff ?? new InformerOptions().MaxBackoff;
+        Secrets = new Informer<V1Secret>(ListWatchSource.Secrets(api, null, JitLabels.Selector), new InformerOptions { Name = "jit-secrets", MaxBackoff = maxBackoff }, TimeProvider.System, logger);
         // Only Pods the mutation labelled when it injected a Secret: watching every Pod in the cluster costs memory
         // and API server load for nothing. Pods admitted before that label existed are invisible here (see
         // docs/operators.md): their Secrets age out as if the Pods were gone.
-        Pods = new Informer<V1Pod>(ListWatchSource.Pods(api, labelSelector: JitPullSecretMutation.PodSelector), new InformerOptions { Name = "pods" }, TimeProvider.System, logger);
+        Pods = new Informer<V1Pod>(ListWatchSource.Pods(api, labelSelector: JitPullSecretMutation.PodSelector), new InformerOptions { Name = "pods", MaxBackoff = maxBackoff }, TimeProvider.System, logger);
     }
 
     public Informer<V1Secret> Secrets { get; }

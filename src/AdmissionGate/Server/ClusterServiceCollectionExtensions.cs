@@ -25,7 +25,7 @@ public static class ClusterServiceCollectionExtensions
         if (cluster is not null)
         {
             services.AddKubernetesApi(_ => cluster);
-            services.AddNamespaceLabelCache();
+            services.AddNamespaceLabelCache(new InformerOptions { Name = "namespaces", MaxBackoff = options.ApiMaxBackoff });
             services.AddServiceAccountPullSecretCache();
             services.Replace(ServiceDescriptor.Singleton<INamespaceLabelSource>(sp => new NamespaceLabelCacheSource(sp.GetRequiredService<NamespaceLabelCache>())));
             services.AddSingleton<IReadinessCheck>(sp => new NamespaceLabelCacheSource(sp.GetRequiredService<NamespaceLabelCache>()));
@@ -61,7 +61,14 @@ public static class ClusterServiceCollectionExtensions
         services.TryAddSingleton(sp => new JitMetrics(sp.GetService<Prometheus.CollectorRegistry>()));
         services.AddSingleton<JitSecretProvisioner>();
         services.AddSingleton<IPodMutation, JitPullSecretMutation>();
-        services.AddSingleton<JitSecretReconciler>();
+        services.AddSingleton(sp => new JitSecretReconciler(
+            sp.GetRequiredService<IKubernetes>(),
+            sp.GetRequiredService<JitOptions>(),
+            sp.GetRequiredService<JitMetrics>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<JitSecretReconciler>>(),
+            sp.GetService<Audit.IAuditLog>(),
+            options.ApiMaxBackoff));
         // Only the elector: JitReconcilerService runs it next to the reconciler. Also registering the elector's own
         // hosted service ran it twice, and the loser of that start-up race stopped the host (readiness stuck at 503).
         services.AddLeaseElection(new LeaderElectionOptions
@@ -70,6 +77,9 @@ public static class ClusterServiceCollectionExtensions
             LeaseName = "admission-gate-jit-reconciler",
             // The pod name (HOSTNAME) says which replica leads; the suffix keeps a restarted pod from inheriting a lease.
             Identity = $"{Environment.MachineName}-{Guid.NewGuid():N}",
+            LeaseDuration = options.LeaseDuration,
+            RenewDeadline = options.LeaseDuration * 2 / 3,
+            RetryPeriod = options.LeaseDuration * 2 / 15,
         });
         services.AddHostedService<JitReconcilerService>();
         return services;

@@ -45,6 +45,15 @@ public sealed class ServeOptions
     /// <summary>Namespace of the reconciler's leader-election Lease; default: the cluster config's namespace.</summary>
     public string? LeaseNamespace { get; set; }
 
+    /// <summary>
+    /// How long the reconciler's lease outlives its holder's last renewal; the renew deadline (2/3) and retry period
+    /// (2/15) scale with it, as client-go's 15 s / 10 s / 2 s defaults do.
+    /// </summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Longest wait between retries of a failed list or watch (namespace labels, the reconciler's caches).</summary>
+    public TimeSpan ApiMaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
+
     public Mutations.JitOptions Jit { get; set; } = new();
     /// <summary>Audit trail sinks (<c>--audit-log</c>, <c>--audit-stdout</c>, rotation limits).</summary>
     public AdmissionGate.Audit.AuditSinkOptions Audit { get; set; } = new();

@@ -16,4 +16,19 @@ internal static class Eventually
             await Task.Delay(25);
         }
     }
+
+    /// <summary>As <see cref="TrueAsync(Func{bool}, string, TimeSpan?)"/> for a condition that must ask over the network.</summary>
+    public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out waiting until {what}.");
+            }
+
+            await Task.Delay(100);
+        }
+    }
 }

@@ -119,17 +119,7 @@ public sealed class JitServerTests : IAsyncLifetime
     {
         var kubeconfig = Path.Combine(_dir, "kubeconfig");
         await _api.WriteKubeconfigAsync(kubeconfig, "gate-system");
-        var kekPath = Path.Combine(_dir, "kek");
-        using (var kek = Kek.Generate())
-        {
-            kek.WriteNewFile(kekPath);
-        }
-
-        var storePath = Path.Combine(_dir, "store.json");
-        using (var kek = Kek.LoadFromFile(kekPath))
-        {
-            await new CredentialStore(new FileCredentialStoreBackend(storePath), kek).SetAsync(Registry, "robot", Password.AsMemory(), DateTimeOffset.UtcNow.AddDays(7));
-        }
+        var credentials = await PullCredentialFiles.WriteAsync(_dir, Registry, "robot", Password, DateTimeOffset.UtcNow.AddDays(7));
 
         var policy = Path.Combine(_dir, "policy.yaml");
         await File.WriteAllTextAsync(policy, $"""
@@ -158,8 +148,8 @@ public sealed class JitServerTests : IAsyncLifetime
             Listen = new IPEndPoint(IPAddress.Loopback, 0),
             StateDirectory = Path.Combine(_dir, "state"),
             KubeconfigPath = kubeconfig,
-            CredentialStore = "file:" + storePath,
-            KekFile = kekPath,
+            CredentialStore = credentials.StoreLocation,
+            KekFile = credentials.KekFile,
             Jit = new JitOptions { ReconcilePeriod = TimeSpan.FromMilliseconds(200) },
         };
     }

@@ -60,11 +60,12 @@ public sealed class JitSecretReconcilerTests : IAsyncLifetime
         var name = await AdmitAsync();
         var pod = _h.CreatePod(JitHarness.Granted, "web-7d9c-abcde", Image, name);
         var uid = pod["metadata"]!["uid"]!.GetValue<string>();
+        await Task.Delay(Period * 3);
+        Secret(name)!.Metadata.OwnerReferences.Should().BeNullOrEmpty("while the gate may still hand the Secret out, its pods must not take it with them");
 
-        await Eventually.TrueAsync(() => Secret(name)?.Metadata.OwnerReferences?.Any(o => o.Uid == uid && o.Kind == "Pod" && o.Name == "web-7d9c-abcde") == true, "the pod owns the Secret");
-
-        // Past the minimum age, but the image is not pulled yet: the Secret stays.
+        // Past the minimum age, but the image is not pulled yet: the Secret stays, now owned by its pod.
         _h.Clock.Advance(_h.Options.MinAge);
+        await Eventually.TrueAsync(() => Secret(name)?.Metadata.OwnerReferences?.Any(o => o.Uid == uid && o.Kind == "Pod" && o.Name == "web-7d9c-abcde") == true, "the pod owns the Secret");
         await Task.Delay(Period * 3);
         Secret(name).Should().NotBeNull();
 
@@ -91,6 +92,7 @@ public sealed class JitSecretReconcilerTests : IAsyncLifetime
         var podRequests = _h.Server.Requests.Where(r => r.Contains("/pods", StringComparison.Ordinal)).ToList();
         podRequests.Should().HaveCountGreaterThanOrEqualTo(2, "one list and one watch")
             .And.OnlyContain(r => r.Contains("labelSelector=" + Uri.EscapeDataString(JitPullSecretMutation.PodSelector), StringComparison.Ordinal));
+        _h.Clock.Advance(_h.Options.MinAge);
         await Eventually.TrueAsync(() => Secret(name)?.Metadata.OwnerReferences?.Count == 2, "the labelled pods own the Secret");
         Secret(name)!.Metadata.OwnerReferences!.Select(o => o.Name).Should().BeEquivalentTo("labelled", "labelled-later");
     }
@@ -102,10 +104,12 @@ public sealed class JitSecretReconcilerTests : IAsyncLifetime
         var name = await AdmitAsync();
         var pod = _h.CreatePod(JitHarness.Granted, "short-lived", Image, name);
         var uid = pod["metadata"]!["uid"]!.GetValue<string>();
+        _h.Clock.Advance(_h.Options.MinAge);
         await Eventually.TrueAsync(() => Secret(name)?.Metadata.OwnerReferences?.Any(o => o.Uid == uid) == true, "the pod owns the Secret");
 
-        // Well before the minimum age: the reconciler itself would keep the Secret, so only the owner reference
-        // can remove it.
+        // With the reconciler stopped, only the owner reference can remove the Secret.
+        await _stop.CancelAsync();
+        await Task.WhenAll(_running);
         _h.Server.Store.Remove(FakeResource.Pods, JitHarness.Granted, "short-lived").Should().BeTrue();
 
         await Eventually.TrueAsync(() => Secret(name) is null, "the Secret went with its owner");
@@ -171,6 +175,7 @@ public sealed class JitSecretReconcilerTests : IAsyncLifetime
         var provisioner = new JitSecretProvisioner(_h.Api, _h.Store, options, _h.Metrics, _h.Clock, _h.Logs.CreateLogger<JitSecretProvisioner>());
         var name = (await provisioner.EnsureAsync(JitHarness.Granted, Registry, dryRun: false, CancellationToken.None)).SecretName!;
         _h.CreatePod(JitHarness.Granted, "always-pull", Image, name);
+        _h.Clock.Advance(_h.Options.MinAge);
         await Eventually.TrueAsync(() => Secret(name)?.Metadata.OwnerReferences?.Count == 1, "the pod owns the Secret");
         _h.Server.SetContainerImageId(JitHarness.Granted, "always-pull", "c0", Image, "docker-pullable://" + Registry + "/payments/api@sha256:" + new string('b', 64));
 

@@ -30,15 +30,20 @@ internal sealed class FakeApiServer : IAsyncDisposable
     private int _watchRequests;
     private int _listRequests;
 
-    private FakeApiServer(WebApplication app, TestPki pki, X509Certificate2 serverCert)
+    private FakeApiServer(WebApplication app, TestPki pki, X509Certificate2 serverCert, FakeStore store, ApiFaults faults)
     {
         _app = app;
         Pki = pki;
         _serverCert = serverCert;
+        Store = store;
+        Faults = faults;
     }
 
     public TestPki Pki { get; }
-    public FakeStore Store { get; } = new();
+    public FakeStore Store { get; }
+
+    /// <summary>Storms, cut watches, 410 on resume, 409 on updates, down: see <see cref="ApiFaults"/>.</summary>
+    public ApiFaults Faults { get; }
     public Uri BaseAddress { get; private set; } = null!;
 
     /// <summary>Bearer tokens accepted; tests add/remove to simulate rotation.</summary>
@@ -91,17 +96,24 @@ internal sealed class FakeApiServer : IAsyncDisposable
     {
         var pki = new TestPki();
         var serverCert = pki.IssueServerCertificate();
+        var store = new FakeStore();
+        var faults = new ApiFaults(store);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen =>
         {
-            ServerCertificate = serverCert,
-            ClientCertificateMode = ClientCertificateMode.AllowCertificate,
-            // Chain checked per request against the test CA (so untrusted certs get a 401 Status, not a TLS failure).
-            ClientCertificateValidation = (_, _, _) => true,
-        })));
+            // Before TLS, so "down" looks like a dead endpoint: the connection is reset, no handshake.
+            listen.Use(faults.ResetConnectionsWhileDown);
+            listen.UseHttps(new HttpsConnectionAdapterOptions
+            {
+                ServerCertificate = serverCert,
+                ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                // Chain checked per request against the test CA (so untrusted certs get a 401 Status, not a TLS failure).
+                ClientCertificateValidation = (_, _, _) => true,
+            });
+        }));
         var app = builder.Build();
-        var server = new FakeApiServer(app, pki, serverCert);
+        var server = new FakeApiServer(app, pki, serverCert, store, faults);
         server.Tokens[server.Token] = true;
         app.Run(server.HandleAsync);
         await app.StartAsync();
@@ -207,13 +219,19 @@ internal sealed class FakeApiServer : IAsyncDisposable
     {
         var req = ctx.Request;
         _requests.Enqueue($"{req.Method} {req.Path}{req.QueryString}");
+        var route = Route.Parse(req.Path.Value ?? "/");
+        if (Faults.Intercept(req, route?.Resource.Plural, route?.Name) is { } fault)
+        {
+            await WriteFaultAsync(ctx, fault);
+            return;
+        }
+
         if (!await AuthenticateAsync(ctx))
         {
             await WriteAsync(ctx, FakeStore.Status(401, StatusReasons.Unauthorized, "Unauthorized"));
             return;
         }
 
-        var route = Route.Parse(req.Path.Value ?? "/");
         if (route is not null && ForbiddenTokens.ContainsKey(req.Headers.Authorization.ToString().Replace("Bearer ", "", StringComparison.Ordinal)))
         {
             var verb = HttpMethods.IsGet(req.Method) ? (route.Name is null ? "list" : "get") : req.Method.ToLowerInvariant();
@@ -279,7 +297,9 @@ internal sealed class FakeApiServer : IAsyncDisposable
                 }
 
                 Interlocked.Increment(ref _listRequests);
-                await WriteAsync(ctx, Store.List(r, route.Namespace, labels, fields));
+                var list = Store.List(r, route.Namespace, labels, fields);
+                Faults.ListServed(list);
+                await WriteAsync(ctx, list);
                 return;
             }
 
@@ -345,7 +365,9 @@ internal sealed class FakeApiServer : IAsyncDisposable
 
         var q = ctx.Request.Query;
         var bookmarks = q["allowWatchBookmarks"].ToString() is "true" or "1";
-        var (watcher, error) = Store.StartWatch(route.Resource, route.Namespace, labels, fields, q["resourceVersion"], bookmarks);
+        var (watcher, error) = Faults.RefuseResume(q["resourceVersion"]) is { } gone
+            ? (null, gone)
+            : Store.StartWatch(route.Resource, route.Namespace, labels, fields, q["resourceVersion"], bookmarks);
         if (watcher is null)
         {
             if (error!.Code != 410 || GoneAsHttpStatus)
@@ -416,6 +438,23 @@ internal sealed class FakeApiServer : IAsyncDisposable
         ctx.Response.StatusCode = result.Code;
         ctx.Response.ContentType = "application/json";
         await ctx.Response.WriteAsync(result.Body.ToJsonString());
+    }
+
+    /// <summary>An injected fault's answer: status 0 aborts the connection (a reset), 429 says when to retry.</summary>
+    private static Task WriteFaultAsync(HttpContext ctx, FakeResult fault)
+    {
+        if (fault.Code == 0)
+        {
+            ctx.Abort();
+            return Task.CompletedTask;
+        }
+
+        if (fault.Code == 429)
+        {
+            ctx.Response.Headers.RetryAfter = "1";
+        }
+
+        return WriteAsync(ctx, fault);
     }
 
     private sealed record Route(FakeResource Resource, string? Namespace, string? Name, string? Subresource)

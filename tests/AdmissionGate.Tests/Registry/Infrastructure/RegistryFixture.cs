@@ -240,7 +240,7 @@ public class RegistryFixture : IAsyncLifetime
         process = null;
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using System.Net;
 
-namespace AdmissionGate.Load;
+namespace AdmissionGate.Tests.TestSupport;
 
 /// <summary>
 /// A server under test (the gate or the baseline) in its own process, started through <c>sh -c exec</c> so the PID
-/// is the server's own and its output goes to a log file. Killed on dispose (and by <see cref="ChildProcesses"/> on Ctrl-C).
+/// is the server's own and its output goes to a log file. Killed on dispose.
+/// Shared by the load benchmark and the replica tests.
 /// </summary>
 internal sealed class ServerProcess : IAsyncDisposable
 {
@@ -82,6 +83,11 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     public string Tail(int lines = 20) => Tail(LogPath, lines);
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary><c>kill -9</c>: no shutdown, no lease release, connections reset mid-request.</summary>
+    public void Kill() => _process.Kill();
 
     public async ValueTask DisposeAsync()
     {

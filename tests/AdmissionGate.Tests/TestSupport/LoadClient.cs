@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 
-namespace AdmissionGate.Load;
+namespace AdmissionGate.Tests.TestSupport;
 
 /// <summary>
 /// HTTPS client shaped like kube-apiserver's webhook client: keep-alive connections, HTTP/2 multiplexing (several
