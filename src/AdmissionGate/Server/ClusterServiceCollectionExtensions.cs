@@ -62,7 +62,7 @@ public static class ClusterServiceCollectionExtensions
         services.AddSingleton<JitSecretProvisioner>();
         services.AddSingleton<IPodMutation, JitPullSecretMutation>();
         services.AddSingleton(sp => new JitSecretReconciler(
-            sp.GetRequiredService<IKubernetes>(),
+            sp.GetRequiredService<k8s.IKubernetes>(),
             sp.GetRequiredService<JitOptions>(),
             sp.GetRequiredService<JitMetrics>(),
             sp.GetRequiredService<TimeProvider>(),

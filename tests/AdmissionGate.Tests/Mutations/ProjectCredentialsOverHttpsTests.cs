@@ -8,6 +8,8 @@ using AdmissionGate.Tests.Kubernetes.Fake;
 using AdmissionGate.Tests.Registry.Infrastructure;
 using AdmissionGate.Tests.TestSupport;
 using FluentAssertions;
+using k8s;
+using k8s.Models;
 using Xunit;
 
 namespace AdmissionGate.Tests.Mutations;
@@ -141,10 +143,10 @@ public sealed class ProjectCredentialsOverHttpsTests(HtpasswdRegistryFixture reg
         return _gate.ReviewAsync(review, path: "/mutate");
     }
 
-    private async Task<List<V1Secret>> JitSecretsAsync(string ns)
+    private async Task<IList<V1Secret>> JitSecretsAsync(string ns)
     {
         using var client = _api.CreateClient();
-        return (await client.ListSecretsAsync(ns, new ListOptions { LabelSelector = JitLabels.Selector })).Items;
+        return (await client.CoreV1.ListNamespacedSecretAsync(ns, labelSelector: JitLabels.Selector)).Items;
     }
 
     private static string Patch(AdmissionAnswer answer) =>
