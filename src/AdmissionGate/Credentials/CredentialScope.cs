@@ -66,7 +66,7 @@ public sealed partial class CredentialScope : IEquatable<CredentialScope>
         var segments = prefix.EndsWith('/') ? prefix[..^1].Split('/') : prefix.Split('/');
         if (prefix.Length > MaxPrefixLength || (prefix.Length > 0 && segments.Any(s => !PathComponent().IsMatch(s))))
         {
-            error = $"registry '{shown}' has an invalid repository prefix: path segments are lower-case letters, digits and single separators (., _, __, -), e.g. harbor.corp/team-a/";
+            error = $"registry '{shown}' has an invalid repository prefix: path segments are lower-case letters and digits joined by ., _, __ or dashes, e.g. harbor.corp/team-a/";
             return false;
         }
 
