@@ -209,7 +209,7 @@ public sealed class ApiServerFaultTests(ITestOutputHelper output) : IAsyncLifeti
     }
 
     private List<string> Pods() =>
-        [.. _api.Store.List(FakeResource.Pods, Team, AdmissionGate.Kubernetes.LabelSelector.Everything, FieldFilter.Everything).Body["items"]!.AsArray().Select(p => p!["metadata"]!["name"]!.GetValue<string>())];
+        [.. _api.Store.List(FakeResource.Pods, Team, LabelSelector.Everything, FieldFilter.Everything).Body["items"]!.AsArray().Select(p => p!["metadata"]!["name"]!.GetValue<string>())];
 
     /// <summary>All pods deleted: every JIT Secret is collected, the gate is ready, and it holds the reconciler's lease.</summary>
     private async Task AssertCleanAfterPodsGoAsync(GateServerFixture gate)

@@ -171,6 +171,6 @@ internal sealed class PodCreationTraffic : IAsyncDisposable
 
     /// <summary>JIT pull Secrets of the namespace, as stored in the fake.</summary>
     public static List<string> JitSecrets(FakeApiServer api, string @namespace) =>
-        [.. api.Store.List(FakeResource.Secrets, @namespace, AdmissionGate.Kubernetes.LabelSelector.Parse(JitLabels.Selector), FieldFilter.Everything)
+        [.. api.Store.List(FakeResource.Secrets, @namespace, LabelSelector.Parse(JitLabels.Selector), FieldFilter.Everything)
             .Body["items"]!.AsArray().Select(s => s!["metadata"]!["name"]!.GetValue<string>())];
 }

@@ -6,6 +6,7 @@ using AdmissionGate.Mutations;
 using AdmissionGate.Tests.Kubernetes.Fake;
 using AdmissionGate.Tests.TestSupport;
 using FluentAssertions;
+using k8s;
 using Xunit;
 
 namespace AdmissionGate.Tests.Checks.PullSecrets;
@@ -103,7 +104,7 @@ public sealed class ManualPullSecretServerTests : IAsyncLifetime
             AdmissionReviewBuilder.Pod("apps-prod", "api").MutatingStage().WithPullSecrets("hand-made").WithContainer("api", Image), path: "/mutate");
         var patch = Encoding.UTF8.GetString(Convert.FromBase64String(mutated.Response.GetProperty("patch").GetString()!));
         using var client = _api.CreateClient();
-        var jit = (await client.ListSecretsAsync("apps-prod", new AdmissionGate.Kubernetes.ListOptions { LabelSelector = JitLabels.Selector }))
+        var jit = (await client.CoreV1.ListNamespacedSecretAsync("apps-prod", labelSelector: JitLabels.Selector))
             .Items.Should().ContainSingle().Subject.Metadata.Name!;
         patch.Should().Contain(jit);
 
