@@ -373,6 +373,9 @@ internal sealed class ScannedObject : RequestObject
     private static readonly string[] Pointers = Paths.Select(p => "/" + string.Join('/', p)).ToArray();
     private static readonly int AllPaths = Paths.Length <= MaxPaths ? (1 << Paths.Length) - 1 : throw new InvalidOperationException($"more than {MaxPaths} pod spec paths");
 
+    /// <summary>The ServiceAccount the API server writes into nearly every Pod, recognised without decoding it.</summary>
+    private static readonly byte[] DefaultAccount = Encoding.UTF8.GetBytes(PodPullIdentity.DefaultServiceAccount);
+
     private readonly JsonValueKind _valueKind;
     private const int MaxPaths = 3;
 
@@ -417,7 +420,8 @@ internal sealed class ScannedObject : RequestObject
         }
     }
 
-    private protected override IReadOnlyList<WorkloadContainer> ReadContainers(WorkloadKind kind)
+    /// <summary>What the forward pass found at <paramref name="kind"/>'s pod spec path; throws as WorkloadReader does when there is none.</summary>
+    private PodSpecState SpecOf(WorkloadKind kind)
     {
         if (_valueKind != JsonValueKind.Object)
         {
@@ -430,6 +434,13 @@ internal sealed class ScannedObject : RequestObject
         {
             throw new WorkloadFormatException($"{kind.Kind} has no pod spec at {string.Join('.', kind.PodSpecPath, 0, spec.Reached + 1)}");
         }
+
+        return spec;
+    }
+
+    private protected override IReadOnlyList<WorkloadContainer> ReadContainers(WorkloadKind kind)
+    {
+        var spec = SpecOf(kind);
 
         if (spec.FirstError is { } error)
         {
@@ -454,6 +465,28 @@ internal sealed class ScannedObject : RequestObject
 
         return items;
     }
+
+    public override PodPullIdentity PullIdentity(WorkloadKind kind)
+    {
+        var spec = SpecOf(kind);
+
+        // The order and messages of WorkloadReader.ReadPullIdentity, which reads the same fields from a tree.
+        if (spec.Pull?.SecretsError is { } error)
+        {
+            throw new WorkloadFormatException(error);
+        }
+
+        var pull = spec.Pull;
+        var account = spec.NamedDefault || pull is null ? PodPullIdentity.DefaultServiceAccount
+            : AccountName(pull.Name, kind, "serviceAccountName") ?? AccountName(pull.Alias, kind, "serviceAccount") ?? PodPullIdentity.DefaultServiceAccount;
+        // Typed as the interface: a bare [] next to a List<string> would be a new empty List on every request.
+        return new PodPullIdentity((IReadOnlyList<string>?)pull?.Secrets ?? [], account);
+    }
+
+    private static string? AccountName(ScannedString value, WorkloadKind kind, string property) =>
+        value.Token is JsonTokenType.None or JsonTokenType.Null ? null
+        : value.Token == JsonTokenType.String && !value.IsInvalidUnicode ? (value.Text is { Length: > 0 } text ? text : null)
+        : throw new WorkloadFormatException(StringError(value, kind.PodSpecPointer + "/" + property)!);
 
     private static int Order(WorkloadContainer a, WorkloadContainer b) =>
         a.List != b.List ? a.List.CompareTo(b.List) : a.Index.CompareTo(b.Index);
@@ -494,6 +527,46 @@ internal sealed class ScannedObject : RequestObject
             if (ending >= 0 && ListOf(ref reader) is { } list)
             {
                 ReadList(ref reader, ref invalidName, ending, list.Kind, list.Field);
+                continue;
+            }
+
+            if (ending >= 0 && reader.ValueTextEquals("imagePullSecrets"u8))
+            {
+                ReadPullSecrets(ref reader, ref invalidName, ending);
+                continue;
+            }
+
+            if (ending >= 0 && reader.ValueTextEquals("serviceAccountName"u8))
+            {
+                reader.Read();
+                ref var spec = ref _specs[ending];
+                spec.NamedDefault = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(DefaultAccount);
+                if (spec.NamedDefault)
+                {
+                    spec.Pull?.Name = default;
+                }
+                else
+                {
+                    (spec.Pull ??= new PullState()).Name = ScannedString.Read(ref reader);
+                }
+
+                continue;
+            }
+
+            if (ending >= 0 && reader.ValueTextEquals("serviceAccount"u8))
+            {
+                // The alias only counts without a serviceAccountName, and "default" is what its absence means.
+                reader.Read();
+                ref var spec = ref _specs[ending];
+                if (reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(DefaultAccount))
+                {
+                    spec.Pull?.Alias = default;
+                }
+                else
+                {
+                    (spec.Pull ??= new PullState()).Alias = ScannedString.Read(ref reader);
+                }
+
                 continue;
             }
 
@@ -618,6 +691,80 @@ internal sealed class ScannedObject : RequestObject
         }
     }
 
+    /// <summary>The pod spec's imagePullSecrets names; the first error in them is kept, as reading them in order would throw it.</summary>
+    private void ReadPullSecrets(ref Utf8JsonReader reader, ref bool invalidName, int path)
+    {
+        reader.Read();
+        ref var spec = ref _specs[path];
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            spec.Pull?.Secrets = null;
+            spec.Pull?.SecretsError = null;
+            return;
+        }
+
+        var pull = spec.Pull ??= new PullState();
+        pull.Secrets = null;
+        pull.SecretsError = null;
+
+        var pointer = Pointers[path] + "/imagePullSecrets";
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            pull.SecretsError = $"{Dotted(pointer)} must be a list";
+            reader.Skip();
+            return;
+        }
+
+        var index = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (pull.SecretsError is not null)
+            {
+                reader.Skip();
+            }
+            else if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                pull.SecretsError = $"{Dotted(string.Create(CultureInfo.InvariantCulture, $"{pointer}/{index}"))} must be an object";
+                reader.Skip();
+            }
+            else
+            {
+                ScannedString name = default;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (AdmissionReviewScanner.NameIsText(ref reader, ref invalidName) && reader.ValueTextEquals("name"u8))
+                    {
+                        reader.Read();
+                        name = ScannedString.Read(ref reader);
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+
+                if (StringError(name, string.Create(CultureInfo.InvariantCulture, $"{pointer}/{index}/name")) is { } error)
+                {
+                    pull.SecretsError = error;
+                }
+                else if (name.Text is { Length: > 0 } text && pull.Secrets?.Contains(text, StringComparer.Ordinal) != true)
+                {
+                    // A reference without a name refers to nothing the kubelet could use.
+                    (pull.Secrets ??= []).Add(text);
+                }
+            }
+
+            index++;
+        }
+    }
+
+    /// <summary>The message <see cref="WorkloadReader"/> gives for a pod spec string at <paramref name="pointer"/> that is there but not text.</summary>
+    private static string? StringError(ScannedString value, string pointer) =>
+        value.Token is JsonTokenType.None or JsonTokenType.Null ? null
+        : value.Token != JsonTokenType.String ? $"{Dotted(pointer)} must be a string, not {value.TypeName}"
+        : value.IsInvalidUnicode ? $"{Dotted(pointer)} is not valid Unicode"
+        : null;
+
     private static void ReadContainer(ref Utf8JsonReader reader, ref bool invalidName, ref PodSpecState spec, ContainerListKind list, string pointer, string field, int index)
     {
         ScannedString name = default;
@@ -655,11 +802,11 @@ internal sealed class ScannedObject : RequestObject
     }
 
     /// <summary>The message <see cref="WorkloadReader"/> gives for a name or image that is there but not text.</summary>
+    /// <remarks>The pointer is built only when there is an error: this runs for every container of every request.</remarks>
     private static string? StringError(ScannedString value, string property, string pointer, string field, int index) =>
-        value.Token is JsonTokenType.None or JsonTokenType.Null ? null
-        : value.Token != JsonTokenType.String ? $"{Dotted(ContainerPointer(pointer, field, index) + "/" + property)} must be a string, not {value.TypeName}"
-        : value.IsInvalidUnicode ? $"{Dotted(ContainerPointer(pointer, field, index) + "/" + property)} is not valid Unicode"
-        : null;
+        value.Token is JsonTokenType.None or JsonTokenType.Null || (value.Token == JsonTokenType.String && !value.IsInvalidUnicode)
+            ? null
+            : StringError(value, ContainerPointer(pointer, field, index) + "/" + property);
 
     private static string ContainerPointer(string pointer, string field, int index) =>
         string.Create(CultureInfo.InvariantCulture, $"{pointer}/{field}/{index}");
@@ -671,6 +818,12 @@ internal sealed class ScannedObject : RequestObject
     {
         public int Reached;
         public List<WorkloadContainer>? Items;
+
+        /// <summary>The last serviceAccountName is "default", as the API server writes into nearly every Pod.</summary>
+        public bool NamedDefault;
+
+        /// <summary>imagePullSecrets and any other ServiceAccount name; null in the usual case, which then costs nothing.</summary>
+        public PullState? Pull;
 
         /// <summary>The first error of each list (by <see cref="ContainerListKind"/>); only there when a list has one.</summary>
         public string?[]? Errors;
@@ -705,6 +858,16 @@ internal sealed class ScannedObject : RequestObject
                 }
             }
         }
+    }
+
+    /// <summary>What a pod spec says about pulling beyond the defaults.</summary>
+    private sealed class PullState
+    {
+        /// <summary>imagePullSecrets names, distinct, in order.</summary>
+        public List<string>? Secrets;
+        public string? SecretsError;
+        public ScannedString Name;
+        public ScannedString Alias;
     }
 
     /// <summary>One state per pod spec path, inside the object rather than in an array of their own.</summary>

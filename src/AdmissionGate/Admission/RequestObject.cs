@@ -55,6 +55,10 @@ public abstract class RequestObject
     }
 
     private protected abstract IReadOnlyList<WorkloadContainer> ReadContainers(WorkloadKind kind);
+
+    /// <summary>The pull Secrets and ServiceAccount of the pod spec at <paramref name="kind"/>'s path.</summary>
+    /// <exception cref="WorkloadFormatException">The object cannot be read as <paramref name="kind"/>, or they are malformed.</exception>
+    public abstract PodPullIdentity PullIdentity(WorkloadKind kind);
 }
 
 /// <summary>An object given as a <see cref="JsonElement"/> (manifests of <c>check</c>, tests): read with <see cref="WorkloadReader"/>.</summary>
@@ -68,4 +72,6 @@ internal sealed class ElementRequestObject(JsonElement element) : RequestObject
             : null;
 
     private protected override IReadOnlyList<WorkloadContainer> ReadContainers(WorkloadKind kind) => WorkloadReader.ReadContainers(kind, element);
+
+    public override PodPullIdentity PullIdentity(WorkloadKind kind) => WorkloadReader.ReadPullIdentity(kind, element);
 }

@@ -39,12 +39,6 @@ public sealed record Finding(
     /// <summary>The <c>spec.blocked</c> entry that denied the image (rule <c>blocked</c>).</summary>
     public BlockedEntry? Blocked { get; init; }
 
-    /// <summary>
-    /// The imagePullSecret a <c>manual-pull-secret</c> finding is about. Such a finding is about the pod spec, not the
-    /// image of the container it is reported on, so the engine's image-based UPDATE rule does not apply to it.
-    /// </summary>
-    public string? PullSecret { get; init; }
-
     /// <summary>The digest the check resolved and judged, when it resolved one (tags are resolved at the registry).</summary>
     public string? Digest { get; init; }
 

@@ -5,8 +5,8 @@ using AdmissionGate.Workloads;
 
 namespace AdmissionGate.Checks;
 
-/// <summary>Everything a check of the whole pod spec (not of one image) may look at.</summary>
-public sealed class WorkloadCheckContext
+/// <summary>Everything a check of the whole pod spec (not of one image) may look at; a struct, as every request builds one.</summary>
+public readonly struct WorkloadCheckContext
 {
     public required GateRequest Request { get; init; }
 
@@ -30,5 +30,5 @@ public sealed class WorkloadCheckContext
 public interface IWorkloadCheck
 {
     /// <exception cref="Workloads.WorkloadFormatException">The pod spec is not written as the Pod API defines it (a 400).</exception>
-    void Check(WorkloadCheckContext context, ICollection<Finding> findings);
+    void Check(in WorkloadCheckContext context, ICollection<Finding> findings);
 }

@@ -113,7 +113,7 @@ public sealed partial class GateEngine
             {
                 foreach (var check in _workloadChecks)
                 {
-                    check.Check(workloadContext, findings);
+                    check.Check(in workloadContext, findings);
                 }
             }
             catch (WorkloadFormatException ex)
@@ -192,7 +192,10 @@ public sealed partial class GateEngine
                 break;
             }
 
-            if (finding.WaivedBy is null && finding.PullSecret is null && previousImages is not null && finding.Container.Image is { } written && previousImages.Contains(written))
+            // A manual-pull-secret finding is about the pod spec, not the image of the container it is reported on: its
+            // check decides what is unchanged itself.
+            if (finding.WaivedBy is null && previousImages is not null && finding.Container.Image is { } written && previousImages.Contains(written)
+                && finding.Rule != RuleNames.ManualPullSecret)
             {
                 finding = finding with { UnchangedOnUpdate = true };
             }

@@ -26,7 +26,11 @@ public sealed record WorkloadContainer(ContainerListKind List, int Index, string
 /// Who a pod spec pulls as: its own <c>imagePullSecrets</c> names and its ServiceAccount (<c>default</c> when the
 /// spec names none, as the API server assigns it).
 /// </summary>
-public sealed record PodPullIdentity(IReadOnlyList<string> PullSecrets, string ServiceAccountName);
+public readonly record struct PodPullIdentity(IReadOnlyList<string> PullSecrets, string ServiceAccountName)
+{
+    /// <summary>The API server's ServiceAccount for a pod spec that names none.</summary>
+    public const string DefaultServiceAccount = "default";
+}
 
 /// <summary>The object could not be read as the kind it claims to be.</summary>
 public sealed class WorkloadFormatException(string message) : Exception(message);
@@ -134,7 +138,7 @@ public static class WorkloadReader
     public static PodPullIdentity ReadPullIdentity(WorkloadKind kind, JsonElement workload)
     {
         var spec = PodSpec(kind, workload);
-        var secrets = new List<string>();
+        List<string>? secrets = null;
         if (spec.TryGetProperty("imagePullSecrets", out var list) && list.ValueKind != JsonValueKind.Null)
         {
             var pointer = kind.PodSpecPointer + "/imagePullSecrets";
@@ -153,19 +157,23 @@ public static class WorkloadReader
                 }
 
                 // A reference without a name refers to nothing the kubelet could use.
-                if (ReadString(entry, "name", new FixedPointer(at)) is { Length: > 0 } name && !secrets.Contains(name, StringComparer.Ordinal))
+                if (ReadString(entry, "name", new FixedPointer(at)) is { Length: > 0 } name && secrets?.Contains(name, StringComparer.Ordinal) != true)
                 {
-                    secrets.Add(name);
+                    (secrets ??= []).Add(name);
                 }
             }
         }
 
         // serviceAccount is the deprecated alias the API server still fills from serviceAccountName and vice versa.
-        var account = ReadString(spec, "serviceAccountName", new FixedPointer(kind.PodSpecPointer)) is { Length: > 0 } named ? named
-            : ReadString(spec, "serviceAccount", new FixedPointer(kind.PodSpecPointer)) is { Length: > 0 } alias ? alias
-            : "default";
-        return new PodPullIdentity(secrets, account);
+        var account = ReadAccount(spec, "serviceAccountName", kind) ?? ReadAccount(spec, "serviceAccount", kind) ?? PodPullIdentity.DefaultServiceAccount;
+        return new PodPullIdentity((IReadOnlyList<string>?)secrets ?? [], account);
     }
+
+    /// <summary>A ServiceAccount name, null when absent or empty; "default" (in nearly every Pod) is not decoded again.</summary>
+    private static string? ReadAccount(JsonElement spec, string property, WorkloadKind kind) =>
+        spec.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String && value.ValueEquals(PodPullIdentity.DefaultServiceAccount)
+            ? PodPullIdentity.DefaultServiceAccount
+            : ReadString(spec, property, new FixedPointer(kind.PodSpecPointer)) is { Length: > 0 } name ? name : null;
 
     private static JsonElement PodSpec(WorkloadKind kind, JsonElement workload)
     {

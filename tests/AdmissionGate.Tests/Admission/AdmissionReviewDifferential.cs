@@ -60,6 +60,7 @@ internal static class AdmissionReviewDifferential
         foreach (var kind in WorkloadReader.Kinds)
         {
             Outcome(() => Describe(actual.Containers(kind))).Should().Be(Outcome(() => Describe(WorkloadReader.ReadContainers(kind, expected))), $"containers as a {kind.Kind}; {because}");
+            Outcome(() => Describe(actual.PullIdentity(kind))).Should().Be(Outcome(() => Describe(WorkloadReader.ReadPullIdentity(kind, expected))), $"pull Secrets as a {kind.Kind}; {because}");
         }
     }
 
@@ -68,6 +69,8 @@ internal static class AdmissionReviewDifferential
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty("kind", out var kind) && kind.ValueKind == JsonValueKind.String ? kind.GetString() : null;
 
     private static string Describe(IReadOnlyList<WorkloadContainer> containers) => "[" + string.Join(", ", containers) + "]";
+
+    private static string Describe(PodPullIdentity identity) => $"[{string.Join(", ", identity.PullSecrets)}] as {identity.ServiceAccountName}";
 
     private static string Outcome(Func<string?> read)
     {

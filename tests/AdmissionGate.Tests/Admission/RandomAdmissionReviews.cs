@@ -111,7 +111,11 @@ internal sealed class RandomAdmissionReviews(int seed)
         ("initContainers", ContainerList),
         ("containers", ContainerList),
         ("ephemeralContainers", ContainerList),
-        ("imagePullSecrets", () => "[{\"name\":\"pull\"}]"));
+        ("imagePullSecrets", () => Usually() ? Array(PullSecret, 3) : Any()),
+        ("serviceAccountName", () => Value("\"default\"", "\"builder\"", "\"\"")),
+        ("serviceAccount", () => Value("\"default\"", "\"legacy\"")));
+
+    private string PullSecret() => Usually() ? Obj(("name", () => Value("\"pull\"", "\"regcred\"", "\"pull\"", "\"\""))) : Any();
 
     private string ContainerList() => Usually() ? Array(Container, 3) : Any();
 

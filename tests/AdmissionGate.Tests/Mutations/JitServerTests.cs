@@ -7,6 +7,7 @@ using AdmissionGate.Kubernetes;
 using AdmissionGate.Mutations;
 using AdmissionGate.Reconciler;
 using AdmissionGate.Server;
+using AdmissionGate.Tests.Kubernetes;
 using AdmissionGate.Tests.Kubernetes.Fake;
 using AdmissionGate.Tests.TestSupport;
 using FluentAssertions;
@@ -50,11 +51,11 @@ public sealed class JitServerTests : IAsyncLifetime
         await app.StartAsync();
         using var http = Client(app);
 
-        await EventuallyAsync(() => Task.FromResult(_api.Requests.Any(r => r.StartsWith("GET /api/v1/namespaces?", StringComparison.Ordinal) || r == "GET /api/v1/namespaces")), "the gate tried to list namespaces");
+        await Eventually.TrueAsync(() => _api.Requests.Any(r => r.StartsWith("GET /api/v1/namespaces?", StringComparison.Ordinal) || r == "GET /api/v1/namespaces"), "the gate tried to list namespaces", TimeSpan.FromSeconds(30));
         (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable, "namespace labels have not synced");
         _api.ForbiddenTokens.TryRemove(_api.Token, out _);
         // RBAC fixed: the next informer retry (about a second away, the backoff has barely started) must succeed.
-        await EventuallyAsync(async () => (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode == HttpStatusCode.OK, "ready after the first namespace list");
+        await Eventually.TrueAsync(async () => (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode == HttpStatusCode.OK, "ready after the first namespace list", TimeSpan.FromSeconds(30));
         app.Lifetime.ApplicationStopping.IsCancellationRequested.Should().BeFalse("no hosted service failed and stopped the host");
         _logs.Text.Should().NotContain("BackgroundService failed");
 
@@ -68,8 +69,8 @@ public sealed class JitServerTests : IAsyncLifetime
 
         var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         metrics.Should().Contain($"admission_gate_jit_secrets_created_total{{registry=\"{Registry}\"}} 1");
-        await EventuallyAsync(async () => (await http.GetStringAsync(new Uri("/metrics", UriKind.Relative))).Contains("admission_gate_registry_credential_expiry_timestamp_seconds{registry=\"" + Registry + "\"}", StringComparison.Ordinal), "expiry gauge published");
-        await EventuallyAsync(async () => (await http.GetStringAsync(new Uri("/metrics", UriKind.Relative))).Contains("admission_gate_reconciler_leader 1", StringComparison.Ordinal), "the only replica leads");
+        await Eventually.TrueAsync(async () => (await http.GetStringAsync(new Uri("/metrics", UriKind.Relative))).Contains("admission_gate_registry_credential_expiry_timestamp_seconds{registry=\"" + Registry + "\"}", StringComparison.Ordinal), "expiry gauge published", TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(async () => (await http.GetStringAsync(new Uri("/metrics", UriKind.Relative))).Contains("admission_gate_reconciler_leader 1", StringComparison.Ordinal), "the only replica leads", TimeSpan.FromSeconds(30));
         (_logs.Text + metrics).Should().NotContain(Password);
         await app.StopAsync();
         _logs.Text.Should().NotContain("already running", "the lease is campaigned for by one runner only");
@@ -97,7 +98,7 @@ public sealed class JitServerTests : IAsyncLifetime
         await app.StartAsync();
         using var http = Client(app);
 
-        await EventuallyAsync(async () => (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode == HttpStatusCode.OK, "ready");
+        await Eventually.TrueAsync(async () => (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode == HttpStatusCode.OK, "ready", TimeSpan.FromSeconds(30));
         var response = await PostMutateAsync(http, "team-x", $"{Registry}/team/app:1");
         response["response"]!["allowed"]!.GetValue<bool>().Should().BeTrue();
         response["response"]!["patch"].Should().BeNull();
@@ -169,19 +170,5 @@ public sealed class JitServerTests : IAsyncLifetime
         using var response = await http.PostAsync(new Uri("/mutate", UriKind.Relative), content);
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         return JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
-    }
-
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("Timed out waiting until " + what);
-            }
-
-            await Task.Delay(100);
-        }
     }
 }

@@ -19,7 +19,7 @@ public sealed class ManualPullSecretCheck(IServiceAccountPullSecrets serviceAcco
 {
     public const string Fix = "drop it; store the registry credential with admission-gate credentials set and the gate injects a short-lived pull Secret";
 
-    public void Check(WorkloadCheckContext context, ICollection<Finding> findings)
+    public void Check(in WorkloadCheckContext context, ICollection<Finding> findings)
     {
         var action = context.TierPolicy.ManualPullSecrets;
         if (action == ManualPullSecretAction.Allow || context.Containers.Count == 0)
@@ -28,50 +28,57 @@ public sealed class ManualPullSecretCheck(IServiceAccountPullSecrets serviceAcco
             return;
         }
 
+        // Read from the request's forward scan like the containers: this runs on every production request.
         var request = context.Request;
         var ns = context.Namespace.Name;
+        var (secrets, account) = Effective(request.Workload.PullIdentity(context.Kind), ns);
         HashSet<string>? previous = null;
-        if (request.Operation == AdmissionOperation.Update && request.OldObject.ValueKind == JsonValueKind.Object)
-        {
-            try
-            {
-                previous = Effective(context.Kind, request.OldObject, ns).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
-            }
-            catch (WorkloadFormatException)
-            {
-                // An unreadable old object only means nothing counts as unchanged.
-            }
-        }
-
         var mode = action == ManualPullSecretAction.Deny ? EnforcementMode.Enforce : EnforcementMode.Warn;
-        foreach (var (name, account) in Effective(context.Kind, request.Object, ns))
+        for (var i = 0; i < secrets.Count; i++)
         {
+            var name = secrets[i];
             if (JitSecretProvisioner.IsJitSecretName(name))
             {
                 continue;
             }
 
+            previous ??= Previous(request, context.Kind, ns);
             var from = account is null ? string.Empty : $" from ServiceAccount \"{account}\"";
             findings.Add(new Finding(context.Containers[0], null, RuleNames.ManualPullSecret, FindingKind.Violation, mode,
                 $"imagePullSecret \"{name}\"{from} was not created by AdmissionGate", Fix)
             {
-                PullSecret = name,
-                UnchangedOnUpdate = previous?.Contains(name) == true,
+                UnchangedOnUpdate = previous.Contains(name),
             });
         }
     }
 
-    /// <summary>The Secrets the kubelet will pull with, and the ServiceAccount they come from (null: the pod spec's own).</summary>
-    private List<(string Name, string? Account)> Effective(WorkloadKind kind, JsonElement workload, string ns)
+    /// <summary>
+    /// The Secrets the kubelet will pull with: the pod spec's own, else its ServiceAccount's (then named, for the
+    /// message), else none.
+    /// </summary>
+    private (IReadOnlyList<string> Secrets, string? Account) Effective(PodPullIdentity identity, string ns) =>
+        identity.PullSecrets.Count > 0 ? (identity.PullSecrets, null)
+        : serviceAccounts.TryGetPullSecrets(ns, identity.ServiceAccountName, out var inherited) ? (inherited, identity.ServiceAccountName)
+        : ([], null);
+
+    /// <summary>On UPDATE, the Secrets the old object already pulled with; empty otherwise.</summary>
+    private HashSet<string> Previous(GateRequest request, WorkloadKind kind, string ns)
     {
-        var identity = WorkloadReader.ReadPullIdentity(kind, workload);
-        if (identity.PullSecrets.Count > 0)
+        var previous = new HashSet<string>(StringComparer.Ordinal);
+        if (request.Operation != AdmissionOperation.Update || request.OldWorkload.ValueKind != JsonValueKind.Object)
         {
-            return identity.PullSecrets.Select(s => (s, (string?)null)).ToList();
+            return previous;
         }
 
-        return serviceAccounts.TryGetPullSecrets(ns, identity.ServiceAccountName, out var secrets)
-            ? secrets.Select(s => (s, (string?)identity.ServiceAccountName)).ToList()
-            : [];
+        try
+        {
+            previous.UnionWith(Effective(request.OldWorkload.PullIdentity(kind), ns).Secrets);
+        }
+        catch (WorkloadFormatException)
+        {
+            // An unreadable old object only means nothing counts as unchanged.
+        }
+
+        return previous;
     }
 }

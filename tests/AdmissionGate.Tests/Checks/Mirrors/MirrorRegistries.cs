@@ -40,7 +40,7 @@ internal sealed class MirrorRegistries : IAsyncDisposable
     /// release key as production's signature authority, and <paramref name="tagCacheTtl"/> for the tag cache.
     /// </summary>
     /// <param name="firstEntry">The first mirror's own <c>spec.registries</c> entry (connection, credentials).</param>
-    public string WritePolicy(bool rewrite = false, string tagCacheTtl = "30s", string firstEntry = "{insecure: true, timeoutSeconds: 2}")
+    public string WritePolicy(bool rewrite = false, string tagCacheTtl = "30s", string firstEntry = "{insecure: true, timeoutSeconds: 5}")
     {
         var host = Origin.Registry.Registry;
         var authority = SignatureTestPolicy.KeyAuthority("release-key", Origin.PublicKeys["release"]);
@@ -53,9 +53,9 @@ internal sealed class MirrorRegistries : IAsyncDisposable
                 tierByName:
                   - {tier: production, names: ["*-prod"]}
               registries:
-                "{{host}}": {insecure: true, timeoutSeconds: 2, mirrors: ["{{First.Registry}}", "{{Second.Registry}}"], rewrite: {{(rewrite ? "true" : "false")}}}
+                "{{host}}": {insecure: true, timeoutSeconds: 5, mirrors: ["{{First.Registry}}", "{{Second.Registry}}"], rewrite: {{(rewrite ? "true" : "false")}}}
                 "{{First.Registry}}": {{firstEntry}}
-                "{{Second.Registry}}": {caBundle: "{{Second.CaBundlePath}}", timeoutSeconds: 2}
+                "{{Second.Registry}}": {caBundle: "{{Second.CaBundlePath}}", timeoutSeconds: 5}
               trustRoots: {mock: trusted_root.json}
               verification: {tagCacheTtl: {{tagCacheTtl}}}
               tiers:

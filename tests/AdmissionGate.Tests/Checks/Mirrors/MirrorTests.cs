@@ -109,7 +109,7 @@ public sealed class MirrorTests(SignedRegistryFixture registry, ITestOutputHelpe
         var config = Path.Combine(registry.Directory, $"mirror-auth-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(config, new System.Text.Json.Nodes.JsonObject { ["auths"] = new System.Text.Json.Nodes.JsonObject { [mirrors.First.Registry] = new System.Text.Json.Nodes.JsonObject { ["auth"] = auth } } }.ToJsonString());
 
-        var withCredentials = await EvaluateAsync(PolicyLoader.LoadFile(mirrors.WritePolicy(firstEntry: $"{{insecure: true, timeoutSeconds: 2, credentials: {{dockerConfig: \"{config}\"}}}}")), registry.Image("key"));
+        var withCredentials = await EvaluateAsync(PolicyLoader.LoadFile(mirrors.WritePolicy(firstEntry: $"{{insecure: true, timeoutSeconds: 5, credentials: {{dockerConfig: \"{config}\"}}}}")), registry.Image("key"));
         var anonymous = await EvaluateAsync(PolicyLoader.LoadFile(mirrors.WritePolicy()), registry.Image("key"));
 
         withCredentials.Verdict.Should().Be(Verdict.Allow, withCredentials.Message);
