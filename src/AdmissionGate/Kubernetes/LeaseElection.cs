@@ -127,7 +127,21 @@ public sealed partial class LeaseElection
         _elector.OnStartedLeading += Led;
         try
         {
-            await _elector.RunAndTryToHoldLeadershipForeverAsync(cancellationToken).ConfigureAwait(false);
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                try
+                {
+                    await _elector.RunAndTryToHoldLeadershipForeverAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested && (ex.IsApiFailure() || ex is OperationCanceledException or IOException))
+                {
+                    // KubernetesClient 21.0.8's acquire loop catches only API answers: a transport failure while
+                    // campaigning (API server unreachable, connection reset) escapes and would end the campaign for
+                    // good, leaving the reconciler without a leader after an outage. Campaign again after a retry period.
+                    LogAttemptFailed(_logger, _options.Identity, ex.GetType().Name, ex.Describe());
+                    await Task.Delay(_options.RetryPeriod, cancellationToken).ConfigureAwait(false);
+                }
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
