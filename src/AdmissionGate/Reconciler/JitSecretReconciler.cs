@@ -59,7 +59,7 @@ public sealed partial class JitSecretReconciler
                 _metrics.Leader(leading);
                 if (leading)
                 {
-                    await ReconcileOnceAsync(cancellationToken).ConfigureAwait(false);
+                    await ReconcileOnceAsync(isLeader, cancellationToken).ConfigureAwait(false);
                 }
 
                 await Task.Delay(_options.ReconcilePeriod, _time, cancellationToken).ConfigureAwait(false);
@@ -76,7 +76,10 @@ public sealed partial class JitSecretReconciler
     }
 
     /// <summary>One pass over the cached Secrets; API failures are counted and retried next period.</summary>
-    public async Task ReconcileOnceAsync(CancellationToken cancellationToken)
+    public Task ReconcileOnceAsync(CancellationToken cancellationToken) => ReconcileOnceAsync(() => true, cancellationToken);
+
+    /// <param name="stillLeading">Asked before each write: a replica that lost the lease mid-pass stops at once.</param>
+    internal async Task ReconcileOnceAsync(Func<bool> stillLeading, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
         var secrets = Secrets.List();
@@ -89,6 +92,11 @@ public sealed partial class JitSecretReconciler
             var name = secret.Metadata.Name ?? "";
             var referencing = podsByNamespace.TryGetValue(ns, out var pods) ? pods.Where(p => JitSecretDecider.References(p, name)).ToList() : [];
             var decision = JitSecretDecider.Decide(secret, referencing, _options, now);
+            if ((decision.DeleteReason is not null || decision.MissingOwners.Count > 0) && !stillLeading())
+            {
+                return;
+            }
+
             try
             {
                 if (decision.DeleteReason is { } reason)

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using AdmissionGate.Kubernetes;
 using AdmissionGate.Mutations;
 using AdmissionGate.Reconciler;
@@ -130,6 +131,32 @@ public sealed class JitSecretReconcilerTests : IAsyncLifetime
         _h.Clock.Advance(TimeSpan.FromSeconds(1));
         await Eventually.TrueAsync(() => _h.JitSecrets(JitHarness.Granted).Count == 0, "no JIT Secret is left");
         _h.Exporter.Collect().Should().Contain("admission_gate_jit_secrets_deleted_total{reason=\"ttl\"} 1");
+    }
+
+    [Fact]
+    public async Task A_replica_that_loses_the_lease_mid_pass_stops_writing()
+    {
+        var reconciler = new JitSecretReconciler(_h.Api, _h.Options, _h.Metrics, _h.Clock, _h.Logs.CreateLogger<JitSecretReconciler>());
+        _running.Add(reconciler.RunAsync(() => false, _stop.Token)); // informers only: never leads on its own
+        foreach (var name in new[] { "stale-1", "stale-2", "stale-3" })
+        {
+            _h.Server.Store.Create(FakeResource.Secrets, JitHarness.Granted, new JsonObject
+            {
+                ["metadata"] = new JsonObject
+                {
+                    ["name"] = name,
+                    ["labels"] = new JsonObject { [JitLabels.Jit] = "true", [JitLabels.ManagedBy] = JitLabels.ManagedByValue },
+                    ["annotations"] = new JsonObject { [JitLabels.CreatedAtAnnotation] = JitSecretProvisioner.Format(_h.Clock.GetUtcNow() - TimeSpan.FromHours(1)) },
+                },
+            }).Code.Should().Be(201);
+        }
+
+        await Eventually.TrueAsync(() => reconciler.Secrets.Count == 3, "the informer cached the stale Secrets");
+        var leaseChecks = 0;
+        await reconciler.ReconcileOnceAsync(() => ++leaseChecks == 1, CancellationToken.None);
+
+        _h.JitSecrets(JitHarness.Granted).Should().HaveCount(2, "only the write made while still leading happened");
+        leaseChecks.Should().Be(2);
     }
 
     [Fact]
