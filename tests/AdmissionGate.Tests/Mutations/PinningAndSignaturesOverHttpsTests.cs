@@ -114,6 +114,8 @@ public sealed class PinningAndSignaturesOverHttpsTests(SignedRegistryFixture reg
 
         metrics.Should().Contain("admission_gate_signature_verifications").And.Contain("result=\"fail\"").And.Contain("authority=\"ci\"");
         metrics.Should().Contain("admission_gate_signature_cache_lookups").And.Contain("result=\"hit\"");
+        // The registry client's own series are on the server's /metrics too (the registry-errors alert reads them).
+        metrics.Should().Contain("admission_gate_registry_request_duration_seconds_count{");
     }
 
     [Fact]

@@ -12,7 +12,7 @@ namespace AdmissionGate.Checks.Signatures;
 /// Credentials per registry: the policy's <c>credentials.dockerConfig</c> when it names one (an explicit override,
 /// used alone), else <paramref name="credentials"/> (the server's credential store), else anonymous.
 /// </remarks>
-public sealed class PolicyRegistryClient(TimeProvider time, RegistryOptions? defaults = null, IRegistryCredentialProvider? credentials = null) : IDisposable
+public sealed class PolicyRegistryClient(TimeProvider time, RegistryOptions? defaults = null, IRegistryCredentialProvider? credentials = null, RegistryMetrics? metrics = null) : IDisposable
 {
     private readonly Lock _lock = new();
     private IReadOnlyDictionary<string, RegistrySettings>? _settings;
@@ -52,7 +52,7 @@ public sealed class PolicyRegistryClient(TimeProvider time, RegistryOptions? def
                 options.Registries[registry] = settings.Options;
             }
 
-            _client = new RegistryClient(RegistryAccessPolicy.AllowAll, options, new PolicyCredentials(policy.Registries, credentials ?? AnonymousCredentialProvider.Instance), time);
+            _client = new RegistryClient(RegistryAccessPolicy.AllowAll, options, new PolicyCredentials(policy.Registries, credentials ?? AnonymousCredentialProvider.Instance), time, metrics);
             return _client;
         }
     }

@@ -14,7 +14,11 @@ public static class SignatureServiceCollectionExtensions
         services.AddSingleton(sp => new SignatureMetrics(sp.GetRequiredService<CollectorRegistry>()));
         // Registry credentials come from whatever IRegistryCredentialProvider the host registered (the credential
         // store under `serve --credential-store`); the policy's dockerConfig still overrides per registry.
-        services.AddSingleton(sp => new PolicyRegistryClient(sp.GetRequiredService<TimeProvider>(), credentials: sp.GetService<IRegistryCredentialProvider>()));
+        // Registry metrics go to the gate's own collector registry, the one /metrics serves (the alerts on registry
+        // errors read them).
+        services.AddSingleton(sp => new RegistryMetrics(sp.GetRequiredService<CollectorRegistry>()));
+        services.AddSingleton(sp => new PolicyRegistryClient(sp.GetRequiredService<TimeProvider>(), credentials: sp.GetService<IRegistryCredentialProvider>(),
+            metrics: sp.GetRequiredService<RegistryMetrics>()));
         services.AddSingleton(sp => new SignatureVerifier(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<SignatureMetrics>()));
         return services;
     }
