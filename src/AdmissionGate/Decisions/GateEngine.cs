@@ -106,23 +106,29 @@ public sealed partial class GateEngine
             }
         }
 
-        if (_workloadChecks.Length > 0)
-        {
-            var workloadContext = new WorkloadCheckContext { Request = request, Kind = request.Kind, Policy = policy, TierPolicy = tierPolicy, Namespace = ns, Containers = containers };
-            try
-            {
-                foreach (var check in _workloadChecks)
-                {
-                    check.Check(in workloadContext, findings);
-                }
-            }
-            catch (WorkloadFormatException ex)
-            {
-                return Unreadable(request, policy, ns, ex);
-            }
-        }
+        return RunWorkloadChecks(new WorkloadCheckContext { Request = request, Kind = request.Kind, Policy = policy, TierPolicy = tierPolicy, Namespace = ns, Containers = containers }, findings)
+            ?? Decide(request, policy, ns, tierPolicy, findings, previousImages);
+    }
 
-        return Decide(request, policy, ns, tierPolicy, findings, previousImages);
+    /// <summary>
+    /// The pod spec checks, outside the async method so their locals are not hoisted into its state machine (which
+    /// is boxed when a registry call suspends it). Null, or the 400 for a malformed pod spec.
+    /// </summary>
+    private Decision? RunWorkloadChecks(in WorkloadCheckContext context, List<Finding> findings)
+    {
+        try
+        {
+            for (var i = 0; i < _workloadChecks.Length; i++)
+            {
+                _workloadChecks[i].Check(in context, findings);
+            }
+
+            return null;
+        }
+        catch (WorkloadFormatException ex)
+        {
+            return Unreadable(context.Request, context.Policy, context.Namespace, ex);
+        }
     }
 
     private static Decision Unreadable(GateRequest request, CompiledPolicy policy, NamespaceContext ns, WorkloadFormatException ex) => new()

@@ -48,7 +48,7 @@ public class PolicyLoaderTests
         var errors = act.Should().Throw<PolicyLoadException>().Which.Errors;
         errors.Select(e => e.ToString()).Should().Equal(
             "acme.yaml:6:11: /spec/tiers/dev/mode: value \"enforcing\" is not one of: enforce, warn, audit",
-            "acme.yaml:7:30: /spec/tiers/staging/mde: property \"mde\" is not allowed (allowed: mode, approved, unapproved, signatures, requirePinning, vulnerabilities)");
+            "acme.yaml:7:30: /spec/tiers/staging/mde: property \"mde\" is not allowed (allowed: mode, approved, unapproved, signatures, requirePinning, vulnerabilities, manualPullSecrets)");
     }
 
     [Fact]
