@@ -43,7 +43,7 @@ internal sealed class ProcessProbe(ServerProcess server, bool hasMetrics) : IMea
     public static async Task<PrometheusScrape> ScrapeAsync(ServerProcess server)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        return PrometheusTextParser.Parse(await server.Control.GetStringAsync("/metrics", timeout.Token).ConfigureAwait(false));
+        return PrometheusTextParser.Parse(await server.Control.GetStringAsync("/metrics", timeout.Token).ConfigureAwait(false), scrapedUnderLoad: true);
     }
 
     /// <summary>The sum of every sample called <paramref name="name"/>, whatever its labels (0 when absent).</summary>
