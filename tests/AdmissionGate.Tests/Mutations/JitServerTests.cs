@@ -123,26 +123,7 @@ public sealed class JitServerTests : IAsyncLifetime
         var credentials = await PullCredentialFiles.WriteAsync(_dir, Registry, "robot", Password, DateTimeOffset.UtcNow.AddDays(7));
 
         var policy = Path.Combine(_dir, "policy.yaml");
-        await File.WriteAllTextAsync(policy, $"""
-            apiVersion: admission-gate.io/v1alpha1
-            kind: GatePolicy
-            metadata:
-              name: server-test
-            spec:
-              namespaces:
-                defaultTier: production
-                exempt: [kube-system]
-              tiers:
-                production:
-                  mode: enforce
-                  approved: [ghcr.io/acme/]
-                staging:
-                  mode: enforce
-                  approved: [ghcr.io/acme/]
-                dev:
-                  mode: enforce
-                  approved: [{Registry}]
-            """);
+        await File.WriteAllTextAsync(policy, DevRegistryPolicy.Yaml("server-test", Registry));
         return new ServeOptions
         {
             PolicyPath = policy,

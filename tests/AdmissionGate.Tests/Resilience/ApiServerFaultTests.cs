@@ -30,26 +30,7 @@ public sealed class ApiServerFaultTests(ITestOutputHelper output) : IAsyncLifeti
     private FakeApiServer _api = null!;
 
     /// <summary>dev approves <see cref="Registry"/>; production (the default tier) does not.</summary>
-    internal static readonly string PolicyYaml = $"""
-        apiVersion: admission-gate.io/v1alpha1
-        kind: GatePolicy
-        metadata:
-          name: faults-test
-        spec:
-          namespaces:
-            defaultTier: production
-            exempt: [kube-system]
-          tiers:
-            production:
-              mode: enforce
-              approved: [ghcr.io/acme/]
-            staging:
-              mode: enforce
-              approved: [ghcr.io/acme/]
-            dev:
-              mode: enforce
-              approved: [{Registry}]
-        """;
+    internal static readonly string PolicyYaml = DevRegistryPolicy.Yaml("faults-test", Registry);
 
     public async Task InitializeAsync()
     {
