@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace AdmissionGate.Yaml;
@@ -70,6 +71,7 @@ public static class YamlToJson
         var stream = new YamlStream();
         try
         {
+            CheckStructure(text);
             stream.Load(new StringReader(text));
         }
         catch (YamlException ex)
@@ -105,6 +107,72 @@ public static class YamlToJson
             _ => throw new YamlConversionException($"expected one YAML document, found {all.Count}", all[1].Start),
         };
     }
+
+    private const int SequenceFrame = 0;
+    private const int KeyNext = 1;
+    private const int ValueNext = 2;
+
+    /// <summary>
+    /// Refuses, from the parser's events and before YamlDotNet's representation model is built, what would crash the
+    /// model. A mapping key that is an alias of an anchor not seen yet (<c>*x : &amp;x 1</c>) makes its alias resolution
+    /// compare keys in YamlAliasNode.Equals, which recurses until the stack overflows and kills the process (found by
+    /// `make fuzz`, target yaml-to-json; a stack overflow cannot be caught). Nesting is bounded here too, as the model's
+    /// loader recurses per level. Everything else is left to the model and to <see cref="Convert"/>, as before.
+    /// </summary>
+    private static void CheckStructure(string text)
+    {
+        var parser = new Parser(new StringReader(text));
+        var frames = new List<int>();
+        var anchors = new HashSet<string>(StringComparer.Ordinal);
+        while (parser.MoveNext())
+        {
+            var current = parser.Current!;
+            switch (current)
+            {
+                case DocumentStart:
+                    // Anchors belong to one document.
+                    anchors.Clear();
+                    break;
+                case MappingEnd or SequenceEnd:
+                    frames.RemoveAt(frames.Count - 1);
+                    break;
+                case NodeEvent or AnchorAlias:
+                    var top = frames.Count - 1;
+                    if (top >= 0 && frames[top] == KeyNext)
+                    {
+                        if (current is AnchorAlias alias && !anchors.Contains(alias.Value.Value))
+                        {
+                            throw new YamlConversionException($"the mapping key *{alias.Value.Value} is an alias of an anchor that is not defined before it", At(current));
+                        }
+
+                        frames[top] = ValueNext;
+                    }
+                    else if (top >= 0 && frames[top] == ValueNext)
+                    {
+                        frames[top] = KeyNext;
+                    }
+
+                    if (current is NodeEvent { Anchor.IsEmpty: false } node)
+                    {
+                        anchors.Add(node.Anchor.Value);
+                    }
+
+                    if (current is MappingStart or SequenceStart)
+                    {
+                        if (frames.Count >= MaxDepth)
+                        {
+                            throw new YamlConversionException($"the document nests deeper than {MaxDepth} levels", At(current));
+                        }
+
+                        frames.Add(current is MappingStart ? KeyNext : SequenceFrame);
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    private static SourcePosition At(ParsingEvent parsingEvent) => new(ToInt(parsingEvent.Start.Line), ToInt(parsingEvent.Start.Column));
 
     private sealed class NodeBudget
     {

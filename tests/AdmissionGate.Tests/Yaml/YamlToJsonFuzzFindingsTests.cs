@@ -20,6 +20,38 @@ public sealed class YamlToJsonFuzzFindingsTests
         { "unclosed flow sequence", "metadata:\n      - tier: production\n        names: [s warn\n        - prefix: docker.io/library/"u8.ToArray() },
     };
 
+    /// <summary>
+    /// Inputs that killed the process: YamlDotNet's alias resolution compared an alias key with the other keys and
+    /// recursed in YamlAliasNode.Equals until the stack overflowed (target "yaml-to-json"). No exception is thrown
+    /// for a stack overflow, so these must be refused before the representation model sees them.
+    /// </summary>
+    public static TheoryData<string, string, string> Refused => new()
+    {
+        // Minimised from the fuzzer's input (afl id:000000 of the 300 s run): an alias key whose anchor is its own value.
+        { "alias key anchored in its own value", "*x : &x 1\n", "the mapping key *x is an alias of an anchor that is not defined before it" },
+        { "explicit alias key anchored in its own value", "? *x\n: &x {b: 1}\n", "the mapping key *x is an alias of an anchor that is not defined before it" },
+        { "alias key of an anchor in an earlier document", "a: &x 1\n---\n*x : 2\n", "the mapping key *x is an alias of an anchor that is not defined before it" },
+        { "nesting past the limit", new string('[', 201) + new string(']', 201), "the document nests deeper than 200 levels" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Refused))]
+    public void Yaml_the_model_cannot_take_safely_is_refused_before_it_is_built(string name, string input, string message)
+    {
+        var act = () => YamlToJson.ParseAll(input);
+
+        act.Should().Throw<YamlConversionException>(name).WithMessage(message);
+    }
+
+    [Fact]
+    public void Aliases_of_anchors_defined_earlier_still_expand_as_values_and_keys()
+    {
+        var documents = YamlToJson.ParseAll("base: &b {image: nginx}\nother: *b\nname: &n web\n*n : 1\n");
+
+        documents[0].Root!["other"]!["image"]!.GetValue<string>().Should().Be("nginx");
+        documents[0].Root!["web"]!.GetValue<long>().Should().Be(1);
+    }
+
     [Theory]
     [MemberData(nameof(Findings))]
     public void Malformed_yaml_is_a_conversion_error(string name, byte[] input)
