@@ -114,16 +114,18 @@ public static class YamlToJson
 
     /// <summary>
     /// Refuses, from the parser's events and before YamlDotNet's representation model is built, what would crash the
-    /// model. A mapping key that is an alias of an anchor not seen yet (<c>*x : &amp;x 1</c>) makes its alias resolution
-    /// compare keys in YamlAliasNode.Equals, which recurses until the stack overflows and kills the process (found by
-    /// `make fuzz`, target yaml-to-json; a stack overflow cannot be caught). Nesting is bounded here too, as the model's
-    /// loader recurses per level. Everything else is left to the model and to <see cref="Convert"/>, as before.
+    /// model. Keys that are not strings make it compare and hash key nodes while it resolves aliases, and for a node
+    /// that contains itself through an alias (<c>*x : &amp;x 1</c>, <c>&amp;x {*x , *x }</c>) YamlAliasNode.Equals or
+    /// YamlMappingNode.GetHashCode recurse until the stack overflows, which kills the process (found by `make fuzz`,
+    /// target yaml-to-json; a stack overflow cannot be caught). Keys must be plain strings here anyway
+    /// (<see cref="Convert"/> refused the others after the model was built), so a key may only be a scalar or an alias of
+    /// a scalar defined before it. Nesting is bounded here too, as the model's loader recurses per level.
     /// </summary>
     private static void CheckStructure(string text)
     {
         var parser = new Parser(new StringReader(text));
         var frames = new List<int>();
-        var anchors = new HashSet<string>(StringComparer.Ordinal);
+        var scalarAnchors = new HashSet<string>(StringComparer.Ordinal);
         while (parser.MoveNext())
         {
             var current = parser.Current!;
@@ -131,7 +133,7 @@ public static class YamlToJson
             {
                 case DocumentStart:
                     // Anchors belong to one document.
-                    anchors.Clear();
+                    scalarAnchors.Clear();
                     break;
                 case MappingEnd or SequenceEnd:
                     frames.RemoveAt(frames.Count - 1);
@@ -140,9 +142,9 @@ public static class YamlToJson
                     var top = frames.Count - 1;
                     if (top >= 0 && frames[top] == KeyNext)
                     {
-                        if (current is AnchorAlias alias && !anchors.Contains(alias.Value.Value))
+                        if (current is not Scalar && (current is not AnchorAlias alias || !scalarAnchors.Contains(alias.Value.Value)))
                         {
-                            throw new YamlConversionException($"the mapping key *{alias.Value.Value} is an alias of an anchor that is not defined before it", At(current));
+                            throw new YamlConversionException("mapping keys must be plain strings", At(current));
                         }
 
                         frames[top] = ValueNext;
@@ -152,9 +154,17 @@ public static class YamlToJson
                         frames[top] = KeyNext;
                     }
 
-                    if (current is NodeEvent { Anchor.IsEmpty: false } node)
+                    if (current is NodeEvent { Anchor.IsEmpty: false } anchored)
                     {
-                        anchors.Add(node.Anchor.Value);
+                        // An anchor may be defined again; only its latest node counts.
+                        if (current is Scalar)
+                        {
+                            scalarAnchors.Add(anchored.Anchor.Value);
+                        }
+                        else
+                        {
+                            scalarAnchors.Remove(anchored.Anchor.Value);
+                        }
                     }
 
                     if (current is MappingStart or SequenceStart)

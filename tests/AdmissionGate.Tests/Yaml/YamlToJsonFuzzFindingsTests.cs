@@ -27,10 +27,18 @@ public sealed class YamlToJsonFuzzFindingsTests
     /// </summary>
     public static TheoryData<string, string, string> Refused => new()
     {
-        // Minimised from the fuzzer's input (afl id:000000 of the 300 s run): an alias key whose anchor is its own value.
-        { "alias key anchored in its own value", "*x : &x 1\n", "the mapping key *x is an alias of an anchor that is not defined before it" },
-        { "explicit alias key anchored in its own value", "? *x\n: &x {b: 1}\n", "the mapping key *x is an alias of an anchor that is not defined before it" },
-        { "alias key of an anchor in an earlier document", "a: &x 1\n---\n*x : 2\n", "the mapping key *x is an alias of an anchor that is not defined before it" },
+        // Minimised from the fuzzer's inputs (300 s runs): an alias key whose anchor is its own value, and a mapping
+        // holding itself twice as a key.
+        { "alias key anchored in its own value", "*x : &x 1\n", "mapping keys must be plain strings" },
+        { "self-containing mapping as its own keys", "&x {*x , *x }\n", "mapping keys must be plain strings" },
+        // The fuzzer's second input as found, decoded as the harness decodes it.
+        { "second finding as found", Encoding.UTF8.GetString(Convert.FromBase64String(
+            "YXBpdWH8ICZ4aVY6ICZ4IHs+Lk0sICp4ACxALCAqeAAsQDUsLWB1bGws+zogWzEsLiYuyiwgdC1gdWxsLPvdcxRdfQpjOiAqeAotLS0KLXgKLS0tCiBuISFzYA==")),
+          "mapping keys must be plain strings" },
+        { "explicit alias key anchored in its own value", "? *x\n: &x {b: 1}\n", "mapping keys must be plain strings" },
+        { "alias key of an anchor in an earlier document", "a: &x 1\n---\n*x : 2\n", "mapping keys must be plain strings" },
+        { "alias key of a mapping", "a: &x {b: 1}\n*x : 2\n", "mapping keys must be plain strings" },
+        { "flow mapping as a key", "{a: 1}: 2\n", "mapping keys must be plain strings" },
         { "nesting past the limit", new string('[', 201) + new string(']', 201), "the document nests deeper than 200 levels" },
     };
 
