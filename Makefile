@@ -50,12 +50,16 @@ BENCH_SERVER_CPUS ?=
 BENCH_LOAD_CPUS ?=
 BENCH_ARGS ?=
 BENCH_BIN := bin/Release/net10.0
-## The gate and the baseline run in their shipped form: published for linux-x64 with ReadyToRun code (the csproj
-## turns ReadyToRun on for any RID), framework-dependent. Same publish for `make startup-time`.
+## The gate runs in the form the image ships: self-contained for linux-x64, trimmed, one composite ReadyToRun image
+## (the csproj's publish settings). BENCH_SELF_CONTAINED=false measures the framework-dependent, non-composite,
+## untrimmed publish instead. The baseline stays a framework-dependent ReadyToRun Kestrel app. Same publish for
+## `make startup-time`.
 BENCH_RID ?= linux-x64
+BENCH_SELF_CONTAINED ?= true
 BENCH_PUBLISH := artifacts/bench
 bench-publish:
-	$(DOTNET) publish $(GATE_PROJECT) -c Release -r $(BENCH_RID) --self-contained false -o $(BENCH_PUBLISH)/gate -v q -nologo
+	rm -rf $(BENCH_PUBLISH)/gate
+	$(DOTNET) publish $(GATE_PROJECT) -c Release -r $(BENCH_RID) --self-contained $(BENCH_SELF_CONTAINED) -o $(BENCH_PUBLISH)/gate -v q -nologo
 	$(DOTNET) publish bench/AdmissionGate.Baseline/AdmissionGate.Baseline.csproj -c Release -r $(BENCH_RID) --self-contained false \
 	  -o $(BENCH_PUBLISH)/baseline -v q -nologo
 

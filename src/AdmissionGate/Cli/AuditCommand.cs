@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using AdmissionGate.Audit;
 
 namespace AdmissionGate.Cli;
@@ -8,8 +9,6 @@ namespace AdmissionGate.Cli;
 /// <summary><c>admission-gate audit summarize</c>: the auditor's report from recorded audit files.</summary>
 internal static class AuditCommand
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = true };
-
     public static Command Create()
     {
         var command = new Command("audit", "Work with the audit trail (JSON lines written by serve and the credentials CLI).");
@@ -59,13 +58,7 @@ internal static class AuditCommand
             var summary = AuditSummary.Create(trail.Events);
             if (parse.GetValue(output) == "json")
             {
-                stdout.WriteLine(JsonSerializer.Serialize(new
-                {
-                    summary,
-                    malformed = trail.Malformed,
-                    unreadableFiles = trail.UnreadableFiles,
-                    duplicates = trail.Duplicates,
-                }, JsonOptions));
+                stdout.WriteLine(JsonSerializer.Serialize(new AuditSummaryReport(summary, trail.Malformed, trail.UnreadableFiles, trail.Duplicates), AuditSummaryJson.Default.AuditSummaryReport));
             }
             else
             {
@@ -105,3 +98,11 @@ internal static class AuditCommand
         return false;
     }
 }
+
+/// <summary>What <c>audit summarize --output json</c> prints.</summary>
+internal sealed record AuditSummaryReport(AuditSummary Summary, List<MalformedAuditLine> Malformed, List<string> UnreadableFiles, int Duplicates);
+
+/// <summary>Source-generated, so the trimmed publish keeps what the JSON output needs.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(AuditSummaryReport))]
+internal sealed partial class AuditSummaryJson : JsonSerializerContext;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using AdmissionGate.Audit;
 using AdmissionGate.Credentials;
@@ -167,7 +168,7 @@ internal static partial class CredentialsCommand
                 {
                     var rows = entries.Select(e => new ListRow(
                         e.Registry, e.Username, CredentialStore.Format(e.CreatedAt), CredentialStore.Format(e.ExpiresAt), e.Fingerprint, e.KeyId, e.IsExpired(now)));
-                    output.WriteLine(JsonSerializer.Serialize(rows, ListJsonOptions));
+                    output.WriteLine(JsonSerializer.Serialize(rows.ToList(), ListJson.Default.ListListRow));
                 }
                 else
                 {
@@ -378,7 +379,10 @@ internal static partial class CredentialsCommand
 
     private sealed record ListRow(string Registry, string Username, string CreatedAt, string ExpiresAt, string Fingerprint, string KeyId, bool Expired);
 
-    private static readonly JsonSerializerOptions ListJsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = true };
+    /// <summary>Source-generated, so the trimmed publish keeps what <c>list --output json</c> needs.</summary>
+    [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+    [JsonSerializable(typeof(List<ListRow>))]
+    private sealed partial class ListJson : JsonSerializerContext;
 
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}$", RegexOptions.CultureInvariant)]
     private static partial Regex DateOnlyPattern();

@@ -40,14 +40,15 @@ public sealed class StoreDocument
     [JsonIgnore]
     public string? BackendVersion { get; set; }
 
-    private static readonly JsonSerializerOptions SerializerOptions = new()
+    // Source-generated (the trimmed publish keeps what it needs); the encoder cannot be given in the attribute.
+    private static readonly StoreDocumentJson Json = new(new JsonSerializerOptions
     {
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    });
 
-    public byte[] ToUtf8Json() => JsonSerializer.SerializeToUtf8Bytes(this, SerializerOptions);
+    public byte[] ToUtf8Json() => JsonSerializer.SerializeToUtf8Bytes(this, Json.StoreDocument);
 
     /// <summary>Parses and structurally checks a document; <paramref name="source"/> names it in errors.</summary>
     public static StoreDocument FromUtf8Json(ReadOnlySpan<byte> json, string source)
@@ -55,7 +56,7 @@ public sealed class StoreDocument
         StoreDocument? doc;
         try
         {
-            doc = JsonSerializer.Deserialize<StoreDocument>(json, SerializerOptions);
+            doc = JsonSerializer.Deserialize(json, Json.StoreDocument);
         }
         catch (JsonException ex)
         {
@@ -140,3 +141,6 @@ public sealed class SealedBlob
     [JsonPropertyName("tag")]
     public string Tag { get; set; } = string.Empty;
 }
+
+[JsonSerializable(typeof(StoreDocument))]
+internal sealed partial class StoreDocumentJson : JsonSerializerContext;

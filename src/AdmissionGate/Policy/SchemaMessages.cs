@@ -15,7 +15,7 @@ internal static class SchemaMessages
     private const int MaxRenderedLength = 80;
     private const int MaxListedNames = 20;
 
-    private static readonly JsonSerializerOptions RelaxedEscaping = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions RelaxedEscaping = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The message for a failed keyword of <paramref name="schema"/> on <paramref name="value"/>.</summary>
     public static string For(string keyword, JsonElement schema, JsonElement value, string libraryMessage, int matched)
@@ -92,12 +92,24 @@ internal static class SchemaMessages
         var text = value.ValueKind == JsonValueKind.String
             ? Quote(value.GetString()!)
             : value.ValueKind is JsonValueKind.Object or JsonValueKind.Array
-                ? JsonSerializer.Serialize(value, RelaxedEscaping)
+                ? Write(value.WriteTo)
                 : value.GetRawText();
         return Truncate(text);
     }
 
-    public static string Quote(string text) => Truncate(JsonSerializer.Serialize(text, RelaxedEscaping));
+    public static string Quote(string text) => Truncate(Write(json => json.WriteStringValue(text)));
+
+    /// <summary>Compact JSON with relaxed escaping, written directly (no reflection-based serializer: the publish is trimmed).</summary>
+    private static string Write(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(buffer, RelaxedEscaping))
+        {
+            write(json);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
 
     public static string Plural(int count, string one, string many) =>
         count.ToString(CultureInfo.InvariantCulture) + " " + (count == 1 ? one : many);

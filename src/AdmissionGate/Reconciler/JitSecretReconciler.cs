@@ -152,12 +152,12 @@ public sealed partial class JitSecretReconciler
         var owners = new JsonArray();
         foreach (var existing in secret.Metadata.OwnerReferences ?? [])
         {
-            owners.Add(Owner(existing.ApiVersion, existing.Kind, existing.Name, existing.Uid));
+            owners.Add((JsonNode)Owner(existing.ApiVersion, existing.Kind, existing.Name, existing.Uid));
         }
 
         foreach (var pod in pods)
         {
-            owners.Add(Owner("v1", "Pod", pod.Metadata.Name!, pod.Metadata.Uid!));
+            owners.Add((JsonNode)Owner("v1", "Pod", pod.Metadata.Name!, pod.Metadata.Uid!));
         }
 
         // Merge patch replaces the whole list; the resourceVersion precondition stops us from overwriting owners
