@@ -79,35 +79,105 @@ public sealed partial class GateEngine
         }
 
         var tierPolicy = policy.Tiers[ns.Tier];
-        var findings = new List<Finding>();
-
-        // Indexed loops over the request's lists: foreach over an IReadOnlyList allocates an enumerator each time.
-        for (var c = 0; c < containers.Count; c++)
+        var (findings, running) = CheckImages(policy, tierPolicy, ns, containers, cancellationToken);
+        if (running is not null)
         {
-            var container = containers[c];
-            if (!ImageReference.TryParse(container.Image, out var image, out var error))
-            {
-                findings.Add(new Finding(container, null, RuleNames.ImageReference, FindingKind.Violation, tierPolicy.Mode,
-                    container.Image is null ? "has no image" : $"image \"{Truncate(container.Image)}\" is not a valid image reference: {error}",
-                    "write the image as [registry/]repository[:tag][@sha256:digest]"));
-                continue;
-            }
-
-            // An image the mutating webhook pointed at a mirror is judged as the registry's image it stands for.
-            var context = new ImageCheckContext { Policy = policy, TierPolicy = tierPolicy, Namespace = ns, Container = container, Image = policy.RewrittenFrom(image) ?? image };
-            foreach (var check in _checks)
-            {
-                await check.CheckAsync(context, findings, cancellationToken).ConfigureAwait(false);
-                if (findings.Count > 0 && findings[^1] is { Blocked: not null } blocked && ReferenceEquals(blocked.Container, container))
-                {
-                    // A blocked image is denied whatever the other rules say: no registry work for it.
-                    break;
-                }
-            }
+            // WhenAll waits for every container and reports failures in container order, as a sequential run would.
+            findings = Join(await Task.WhenAll(running).ConfigureAwait(false), findings);
         }
 
         return RunWorkloadChecks(new WorkloadCheckContext { Request = request, Kind = request.Kind, Policy = policy, TierPolicy = tierPolicy, Namespace = ns, Containers = containers }, findings)
             ?? Decide(request, policy, ns, tierPolicy, findings, previousImages);
+    }
+
+    /// <summary>
+    /// Every container's image checks, in container order, then check order. A container whose check waits for a
+    /// registry goes on in the background (<c>Running</c>) while the next containers are checked, all within the one
+    /// decision budget (<see cref="Checks.Signatures.AdmissionDeadline"/> flows with the request's async context).
+    /// It keeps the findings list it was writing into, and the next containers get a new one: no list is written by
+    /// two containers at once, and the lists of <c>Running</c> joined in order, then <c>Findings</c>, are what a
+    /// sequential run gives. Outside the async method, like <see cref="RunWorkloadChecks"/>: when every check
+    /// completes at once (allow-list, warm caches) it is one list and nothing else.
+    /// </summary>
+    private (List<Finding> Findings, List<Task<List<Finding>>>? Running) CheckImages(
+        CompiledPolicy policy, TierPolicy tierPolicy, NamespaceContext ns, IReadOnlyList<WorkloadContainer> containers, CancellationToken cancellationToken)
+    {
+        var findings = new List<Finding>();
+        List<Task<List<Finding>>>? running = null;
+        try
+        {
+            // Indexed loops over the request's lists: foreach over an IReadOnlyList allocates an enumerator each time.
+            for (var c = 0; c < containers.Count; c++)
+            {
+                var container = containers[c];
+                if (!ImageReference.TryParse(container.Image, out var image, out var error))
+                {
+                    findings.Add(new Finding(container, null, RuleNames.ImageReference, FindingKind.Violation, tierPolicy.Mode,
+                        container.Image is null ? "has no image" : $"image \"{Truncate(container.Image)}\" is not a valid image reference: {error}",
+                        "write the image as [registry/]repository[:tag][@sha256:digest]"));
+                    continue;
+                }
+
+                // An image the mutating webhook pointed at a mirror is judged as the registry's image it stands for.
+                var context = new ImageCheckContext { Policy = policy, TierPolicy = tierPolicy, Namespace = ns, Container = container, Image = policy.RewrittenFrom(image) ?? image };
+                for (var i = 0; i < _checks.Length; i++)
+                {
+                    var check = _checks[i].CheckAsync(context, findings, cancellationToken);
+                    if (!check.IsCompleted)
+                    {
+                        (running ??= []).Add(FinishContainerAsync(check, i + 1, context, findings, cancellationToken));
+                        findings = [];
+                        break;
+                    }
+
+                    check.GetAwaiter().GetResult();
+                    if (IsBlocked(findings, container))
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (running is not null)
+        {
+            // A check failed (the request was cancelled, or a bug) while earlier containers wait: they finish first, so
+            // no registry work outlives the decision, and an earlier container's failure wins as in a sequential run.
+            running.Add(Task.FromException<List<Finding>>(ex));
+        }
+
+        return (findings, running);
+    }
+
+    /// <summary>
+    /// The rest of one container's checks, from the one that is waiting for a registry (<paramref name="waiting"/>);
+    /// returns <paramref name="findings"/>, the list they wrote into.
+    /// </summary>
+    private async Task<List<Finding>> FinishContainerAsync(ValueTask waiting, int next, ImageCheckContext context, List<Finding> findings, CancellationToken cancellationToken)
+    {
+        await waiting.ConfigureAwait(false);
+        for (var i = next; i < _checks.Length && !IsBlocked(findings, context.Container); i++)
+        {
+            await _checks[i].CheckAsync(context, findings, cancellationToken).ConfigureAwait(false);
+        }
+
+        return findings;
+    }
+
+    /// <summary>A blocked image is denied whatever the other rules say: no registry work for it.</summary>
+    private static bool IsBlocked(List<Finding> findings, WorkloadContainer container) =>
+        findings.Count > 0 && findings[^1] is { Blocked: not null } blocked && ReferenceEquals(blocked.Container, container);
+
+    /// <summary>The findings lists of the containers that waited for a registry, in container order, then <paramref name="last"/>.</summary>
+    private static List<Finding> Join(List<Finding>[] earlier, List<Finding> last)
+    {
+        var all = earlier[0];
+        for (var i = 1; i < earlier.Length; i++)
+        {
+            all.AddRange(earlier[i]);
+        }
+
+        all.AddRange(last);
+        return all;
     }
 
     /// <summary>

@@ -17,20 +17,23 @@ public sealed class PolicyRegistryClient(TimeProvider time, RegistryOptions? def
     private readonly Lock _lock = new();
     private IReadOnlyDictionary<string, RegistrySettings>? _settings;
     private RegistryClient? _client;
-    private ConcurrentDictionary<TierPolicy, RegistryClient> _tierViews = new();
+    private ConcurrentDictionary<TierPolicy, TierRegistryClient> _tierViews = new();
 
     /// <summary>
     /// The client narrowed to the registries <paramref name="tier"/> approves and their mirrors (no SSRF through pod
     /// specs), made once per compiled tier rather than per container. A mirror is reachable so that reads of an
-    /// approved registry can go through it; images naming it are still judged by the approved list alone.
+    /// approved registry can go through it; images naming it are still judged by the approved list alone. The
+    /// signature and scan attestation lookups of a decision share its referrers answers (<see cref="TierRegistryClient"/>).
     /// </summary>
-    public RegistryClient ForTier(CompiledPolicy policy, TierPolicy tier)
+    public IRegistryClient ForTier(CompiledPolicy policy, TierPolicy tier)
     {
         var client = For(policy);
         var views = _tierViews;
         // A static factory with its state as an argument: nothing is allocated per call on the (common) hit.
-        return views.GetOrAdd(tier, static (t, state) => state.Client.WithAccessPolicy(RegistryAccessPolicy.FromPredicate(
-            host => t.ApprovesRegistry(host) || state.Policy.MirrorsApprovedRegistry(t, host))), (Client: client, Policy: policy));
+        return views.GetOrAdd(tier, static (t, state) => new TierRegistryClient(
+            state.Client.WithAccessPolicy(RegistryAccessPolicy.FromPredicate(host => t.ApprovesRegistry(host) || state.Policy.MirrorsApprovedRegistry(t, host))),
+            state.Policy.Verification.Budget,
+            state.Time), (Client: client, Policy: policy, Time: time));
     }
 
     public RegistryClient For(CompiledPolicy policy)
@@ -45,7 +48,7 @@ public sealed class PolicyRegistryClient(TimeProvider time, RegistryOptions? def
             // The old client may still serve in-flight requests of the previous policy; it holds only pooled
             // connections, so it is left to the GC rather than disposed under them.
             _settings = policy.Registries;
-            _tierViews = new ConcurrentDictionary<TierPolicy, RegistryClient>();
+            _tierViews = new ConcurrentDictionary<TierPolicy, TierRegistryClient>();
             var options = new RegistryClientOptions { Defaults = defaults ?? new RegistryOptions() };
             foreach (var (registry, settings) in policy.Registries)
             {

@@ -27,12 +27,17 @@ internal static class SignatureTestPolicy
         PolicyLoader.LoadFile(Write(registry, require, requirePinning, verification, authorities));
 
     public static string Write(SignedRegistryFixture registry, string require = "anyOf", bool requirePinning = false, string verification = "{}", params string[] authorities) =>
-        Write(registry.Registry.Registry, registry.Directory, "{insecure: true, timeoutSeconds: 2}", require, requirePinning, verification, authorities);
+        Write(registry.Registry.Registry, registry.Directory, "{insecure: true, timeoutSeconds: 2}", require, requirePinning, verification, authorities: authorities);
 
     /// <param name="registryEntry">The <c>spec.registries</c> entry for <paramref name="host"/> (connection, credentials).</param>
     /// <param name="directory">Where the policy goes; must hold the mock's trusted_root.json.</param>
-    public static string Write(string host, string directory, string registryEntry, string require = "anyOf", bool requirePinning = false, string verification = "{}", params string[] authorities)
+    /// <param name="vulnerabilities">The production tier's <c>vulnerabilities</c> gate, if any; its scan attestations
+    /// are trusted when signed by the signature rule's <paramref name="authorities"/>.</param>
+    public static string Write(string host, string directory, string registryEntry, string require = "anyOf", bool requirePinning = false, string verification = "{}",
+        string? vulnerabilities = null, params string[] authorities)
     {
+        var authorityList = string.Join(", ", authorities.Length == 0 ? [KeylessAuthority()] : authorities);
+        var (scans, gate) = vulnerabilities is null ? (string.Empty, string.Empty) : ($"scans: {{authorities: [{authorityList}]}}", "vulnerabilities: " + vulnerabilities);
         var text = $$"""
             apiVersion: admission-gate.io/v1alpha1
             kind: GatePolicy
@@ -45,6 +50,7 @@ internal static class SignatureTestPolicy
                 "{{host}}": {{registryEntry}}
               trustRoots: {mock: trusted_root.json}
               verification: {{verification}}
+              {{scans}}
               tiers:
                 dev: {mode: warn, approved: ["{{host}}"]}
                 staging: {mode: enforce, approved: ["{{host}}"]}
@@ -52,11 +58,12 @@ internal static class SignatureTestPolicy
                   mode: enforce
                   requirePinning: {{(requirePinning ? "true" : "false")}}
                   approved: ["{{host}}", registry.example.com]
+                  {{gate}}
                   signatures:
                     - name: release
                       images: ["{{host}}/app"]
                       require: {{require}}
-                      authorities: [{{string.Join(", ", authorities.Length == 0 ? [KeylessAuthority()] : authorities)}}]
+                      authorities: [{{authorityList}}]
             """;
         var path = Path.Combine(directory, $"policy-{Guid.NewGuid():N}.yaml");
         File.WriteAllText(path, text);
