@@ -2,6 +2,7 @@ using AdmissionGate.Checks.Signatures;
 using AdmissionGate.Images;
 using AdmissionGate.Policy;
 using AdmissionGate.Registry;
+using AdmissionGate.Workloads;
 
 namespace AdmissionGate.Mutations;
 
@@ -22,6 +23,10 @@ public sealed class DigestPinningMutation(PolicyRegistryClient registries, Signa
         var tier = policy.Tiers[context.Namespace.Tier];
         var settings = policy.Verification;
         AdmissionDeadline.Budget? budget = null;
+        // One resolution per container, started one after the other but awaited together: a Pod whose images wait for
+        // a registry waits about once, within the decision's one budget. Results are applied in container order, so
+        // the patch and the warnings read as if the containers had been resolved one after the other.
+        List<(WorkloadContainer Container, ValueTask<Outcome> Outcome)>? work = null;
         try
         {
             foreach (var container in context.Containers)
@@ -39,42 +44,75 @@ public sealed class DigestPinningMutation(PolicyRegistryClient registries, Signa
                 }
 
                 budget ??= AdmissionDeadline.Enter(settings.Budget, cancellationToken);
+                // A resolution that waits runs on while the next containers start; each is awaited exactly once below.
+                (work ??= []).Add((container, ResolveAsync(container, image, policy, tier, rewrite, pin, budget, cancellationToken)));
+            }
+
+            if (work is null)
+            {
+                return;
+            }
+
+            // Every resolution is awaited, even after one failed, so none runs on past the budget's disposal below.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure = null;
+            foreach (var (container, pending) in work)
+            {
                 try
                 {
-                    var client = registries.ForTier(policy, tier);
-                    var served = await verifier.ResolveAsync(client, policy.MirrorsOf(image.Registry), image.Registry, image.Repository, image.Digest ?? image.Tag!, settings, budget.Token).ConfigureAwait(false);
-                    var notRewritten = rewrite ? await WhyNotRewrittenAsync(client, tier, image, served, settings, budget.Token).ConfigureAwait(false) : null;
-                    if (rewrite && notRewritten is null)
+                    var outcome = await pending.ConfigureAwait(false);
+                    if (outcome.Warning is not null)
                     {
-                        var target = $"{served.Endpoint.Registry}/{served.Endpoint.RepositoryFor(image.Repository)}@{served.Digest}";
-                        context.Patch.Replace(container.ImagePointer, target);
-                        context.Warnings.Add($"{container.Describe()}: {image.Normalized} rewritten to {target}: mirror {served.Endpoint} of {image.Registry} served the verified digest");
-                        continue;
+                        context.Warnings.Add(outcome.Warning);
                     }
 
-                    if (notRewritten is not null)
+                    if (outcome.Target is not null)
                     {
-                        context.Warnings.Add($"{container.Describe()}: {image.Normalized} was not rewritten to a mirror: {notRewritten}");
-                    }
-
-                    if (pin)
-                    {
-                        context.Patch.Replace(container.ImagePointer, image.WithDigest(served.Digest).Normalized);
+                        context.Patch.Replace(container.ImagePointer, outcome.Target);
                     }
                 }
-                catch (RegistryException ex)
+                catch (Exception ex)
                 {
-                    context.Warnings.Add($"{container.Describe()}: {image.Normalized} was not {Done(pin, rewrite)}: {ex.Message}");
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    context.Warnings.Add($"{container.Describe()}: {image.Normalized} was not {Done(pin, rewrite)}: resolving it timed out after {budget.Total.TotalSeconds:0.#} s");
+                    failure ??= System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex);
                 }
             }
+
+            failure?.Throw();
         }
         finally
         {
             budget?.Dispose();
+        }
+    }
+
+    /// <summary>What to write for one container: the image it becomes (null: unchanged), and a warning (null: none).</summary>
+    private readonly record struct Outcome(string? Target, string? Warning);
+
+    private async ValueTask<Outcome> ResolveAsync(WorkloadContainer container, ImageReference image, CompiledPolicy policy, TierPolicy tier, bool rewrite, bool pin,
+        AdmissionDeadline.Budget budget, CancellationToken cancellationToken)
+    {
+        var settings = policy.Verification;
+        try
+        {
+            var client = registries.ForTier(policy, tier);
+            var served = await verifier.ResolveAsync(client, policy.MirrorsOf(image.Registry), image.Registry, image.Repository, image.Digest ?? image.Tag!, settings, budget.Token).ConfigureAwait(false);
+            var notRewritten = rewrite ? await WhyNotRewrittenAsync(client, tier, image, served, settings, budget.Token).ConfigureAwait(false) : null;
+            if (rewrite && notRewritten is null)
+            {
+                var target = $"{served.Endpoint.Registry}/{served.Endpoint.RepositoryFor(image.Repository)}@{served.Digest}";
+                return new Outcome(target, $"{container.Describe()}: {image.Normalized} rewritten to {target}: mirror {served.Endpoint} of {image.Registry} served the verified digest");
+            }
+
+            return new Outcome(
+                pin ? image.WithDigest(served.Digest).Normalized : null,
+                notRewritten is not null ? $"{container.Describe()}: {image.Normalized} was not rewritten to a mirror: {notRewritten}" : null);
+        }
+        catch (RegistryException ex)
+        {
+            return new Outcome(null, $"{container.Describe()}: {image.Normalized} was not {Done(pin, rewrite)}: {ex.Message}");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new Outcome(null, $"{container.Describe()}: {image.Normalized} was not {Done(pin, rewrite)}: resolving it timed out after {budget.Total.TotalSeconds:0.#} s");
         }
     }
 

@@ -5,8 +5,6 @@ using AdmissionGate.Policy;
 using AdmissionGate.Tests.Checks.Signatures;
 using AdmissionGate.Tests.Registry.Infrastructure;
 using FluentAssertions;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Primitives;
 using Xunit;
 using static AdmissionGate.Tests.Decisions.GateEngineTests;
 
@@ -36,7 +34,7 @@ public sealed class ConcurrentContainersOverRegistryTests(ColdLookupRegistryFixt
                 await Task.Delay(Delay, context.RequestAborted);
             }
 
-            await ForwardAsync(upstream, context);
+            await RegistryRelay.ForwardAsync(upstream, context);
         });
         var policy = PolicyLoader.LoadFile(SignatureTestPolicy.Write(proxy.Authority, registry.Directory, "{insecure: true, timeoutSeconds: 5}",
             authorities: SignatureTestPolicy.KeyAuthority("release-key", registry.PublicKeyPem)));
@@ -82,27 +80,4 @@ public sealed class ConcurrentContainersOverRegistryTests(ColdLookupRegistryFixt
     }
 
     private static IEnumerable<string> Describe(Decision decision) => decision.Findings.Select(f => $"{f.Container.Name} {f.Rule} {f.Kind} {f.Effect} {f.Digest}: {f.Message}");
-
-    /// <summary>Relays one registry request upstream and its answer back, headers included.</summary>
-    private static async Task ForwardAsync(HttpClient upstream, HttpContext context)
-    {
-        var request = context.Request;
-        using var forward = new HttpRequestMessage(new HttpMethod(request.Method), request.Path.Value!.TrimStart('/') + request.QueryString);
-        foreach (var accept in request.Headers.Accept)
-        {
-            forward.Headers.TryAddWithoutValidation("Accept", accept);
-        }
-
-        using var response = await upstream.SendAsync(forward, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted);
-        context.Response.StatusCode = (int)response.StatusCode;
-        foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
-        {
-            if (!string.Equals(name, "Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
-            {
-                context.Response.Headers[name] = new StringValues([.. values]);
-            }
-        }
-
-        await response.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
-    }
 }
