@@ -23,19 +23,8 @@ public sealed class ConcurrentContainersOverRegistryTests(ColdLookupRegistryFixt
     [Fact]
     public async Task Three_images_waiting_for_the_registry_are_verified_at_once_and_their_findings_keep_container_order()
     {
-        using var upstream = new HttpClient { BaseAddress = registry.Registry.BaseAddress };
-        var delayed = 0;
-        await using var proxy = await LoopbackHttpServer.StartAsync(async context =>
-        {
-            // The cosign signature tag of every image: one answer per image's cold verification.
-            if (context.Request.Path.Value!.EndsWith(".sig", StringComparison.Ordinal))
-            {
-                Interlocked.Increment(ref delayed);
-                await Task.Delay(Delay, context.RequestAborted);
-            }
-
-            await RegistryRelay.ForwardAsync(upstream, context);
-        });
+        // The cosign signature tag of every image: one answer per image's cold verification.
+        await using var proxy = await HeldBackRegistry.StartAsync(registry.Registry.BaseAddress, path => path.EndsWith(".sig", StringComparison.Ordinal), Delay);
         var policy = PolicyLoader.LoadFile(SignatureTestPolicy.Write(proxy.Authority, registry.Directory, "{insecure: true, timeoutSeconds: 5}",
             authorities: SignatureTestPolicy.KeyAuthority("release-key", registry.PublicKeyPem)));
         var (engine, _) = SignatureTestPolicy.Engine(policy);
@@ -57,13 +46,13 @@ public sealed class ConcurrentContainersOverRegistryTests(ColdLookupRegistryFixt
                 new { name = "c3", image = Image(digests[2]) },
             },
         });
-        var delayedBefore = Volatile.Read(ref delayed);
+        var delayedBefore = proxy.Held;
 
         var watch = Stopwatch.StartNew();
         var cold = await engine.EvaluateAsync(pod, default);
         watch.Stop();
 
-        (Volatile.Read(ref delayed) - delayedBefore).Should().Be(3, "each image's signature was held back once");
+        (proxy.Held - delayedBefore).Should().Be(3, "each image's signature was held back once");
         watch.Elapsed.Should().BeLessThan(2 * Delay, "the three images waited at the same time (one after the other: over three waits)");
         cold.Verdict.Should().Be(Verdict.Deny);
         cold.Reason.Should().Be(RuleNames.ApprovedRegistry);

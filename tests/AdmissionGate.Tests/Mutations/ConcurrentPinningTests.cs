@@ -25,18 +25,7 @@ public sealed class ConcurrentPinningTests(ColdLookupRegistryFixture registry) :
     [Fact]
     public async Task Three_tags_waiting_for_the_registry_are_pinned_at_once_in_container_order()
     {
-        using var upstream = new HttpClient { BaseAddress = registry.Registry.BaseAddress };
-        var held = 0;
-        await using var proxy = await LoopbackHttpServer.StartAsync(async context =>
-        {
-            if (context.Request.Path.Value!.Contains("/manifests/slow-", StringComparison.Ordinal))
-            {
-                Interlocked.Increment(ref held);
-                await Task.Delay(Delay, context.RequestAborted);
-            }
-
-            await RegistryRelay.ForwardAsync(upstream, context);
-        });
+        await using var proxy = await HeldBackRegistry.StartAsync(registry.Registry.BaseAddress, path => path.Contains("/manifests/slow-", StringComparison.Ordinal), Delay);
         var policy = PolicyLoader.LoadFile(SignatureTestPolicy.Write(proxy.Authority, registry.Directory, "{insecure: true, timeoutSeconds: 5}", requirePinning: true,
             authorities: SignatureTestPolicy.KeyAuthority("release-key", registry.PublicKeyPem)));
         var pipeline = new MutationPipeline(new StaticPolicyProvider(policy),
@@ -67,7 +56,7 @@ public sealed class ConcurrentPinningTests(ColdLookupRegistryFixture registry) :
         var result = await pipeline.MutateAsync(pod, default);
         watch.Stop();
 
-        Volatile.Read(ref held).Should().Be(3, "each tag was looked up once, and held back");
+        proxy.Held.Should().Be(3, "each tag was looked up once, and held back");
         watch.Elapsed.Should().BeLessThan(2 * Delay, "the three tags waited at the same time (one after the other: over three waits)");
         var patch = JsonNode.Parse(Encoding.UTF8.GetString(result.Patch!))!.AsArray();
         patch.Select(op => (op!["path"]!.GetValue<string>(), op["value"]!.GetValue<string>())).Should().Equal(
